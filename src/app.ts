@@ -1,0 +1,85 @@
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import type { Config } from './config.js';
+import { openDatabase, type Database } from './db/database.js';
+import { migrate } from './db/migrate.js';
+import { DatasetService } from './datasets/service.js';
+import { EventBus } from './events/bus.js';
+import { WorkerPool } from './jobs/pool.js';
+import { JobQueue } from './jobs/queue.js';
+import { jobDefinitions } from './jobs/registry.js';
+import { JobRunner } from './jobs/runner.js';
+import { JobService } from './jobs/service.js';
+import { createLogger, type Logger } from './logger.js';
+import { RunService } from './runs/service.js';
+
+/** The services a resolver or CLI command calls. */
+export interface Services {
+  datasets: DatasetService;
+  runs: RunService;
+  jobs: JobService;
+}
+
+export interface App {
+  config: Config;
+  log: Logger;
+  db: Database;
+  events: EventBus;
+  services: Services;
+  /** present when this process works jobs */
+  runner?: JobRunner;
+  close(): Promise<void>;
+}
+
+export interface AppOptions {
+  /** work queued jobs in this process (server and worker do; a pure API server may not) */
+  workJobs: boolean;
+  logger?: Logger;
+}
+
+/**
+ * Opens the database (applying migrations), the event bus, the queue and, when this process
+ * works jobs, the worker pool and the job runner. Closing releases them in reverse order.
+ */
+export async function startApp(config: Config, options: AppOptions): Promise<App> {
+  const log = options.logger ?? createLogger(config.logLevel);
+  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.databaseUrl ? undefined : config.dataDir });
+  const closers: (() => Promise<void>)[] = [() => db.close()];
+  const close = async () => {
+    for (const c of closers.reverse()) await c().catch((err) => log.error({ err }, 'shutdown step failed'));
+  };
+  try {
+    const applied = await migrate(db);
+    if (applied.length) log.info({ applied }, 'applied database migrations');
+    const events = new EventBus(db, log);
+    await events.start();
+    closers.push(() => events.close());
+    const queue = new JobQueue(db, jobDefinitions, log);
+    await queue.start();
+    closers.push(() => queue.stop());
+    const jobs = new JobService(db, queue, events);
+    const services: Services = { datasets: new DatasetService(db, jobs), runs: new RunService(db, events), jobs };
+    let runner: JobRunner | undefined;
+    if (options.workJobs) {
+      const pool = new WorkerPool(config.workerThreads);
+      closers.push(() => pool.close());
+      runner = new JobRunner({
+        db,
+        queue,
+        pool,
+        events,
+        definitions: jobDefinitions,
+        log,
+        concurrency: config.jobConcurrency,
+        staleSeconds: config.jobStaleSeconds,
+        workerId: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
+      });
+      await runner.start();
+      closers.push(() => runner!.stop());
+    }
+    return { config, log, db, events, services, runner, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}

@@ -1,0 +1,66 @@
+import { startApp } from '../app.js';
+import { loadConfig } from '../config.js';
+import { ProgressLine } from './progress-line.js';
+
+interface ImportOptions {
+  name: string;
+  images?: string;
+  valFraction: number;
+  seed: number;
+  json?: boolean;
+}
+
+/** `tagfusion import`: the same service as the importDataset mutation, worked in this process. */
+export async function importCommand(csv: string, o: ImportOptions) {
+  const config = loadConfig();
+  const app = await startApp(config, { workJobs: true, logger: undefined });
+  try {
+    const { datasets, jobs } = app.services;
+    const job = await datasets.importDataset({ name: o.name, csvPath: csv, imagesDir: o.images, valFraction: o.valFraction, splitSeed: o.seed });
+    const bar = o.json ? undefined : new ProgressLine(process.stderr);
+    const stop = app.events.onEvent((e) => {
+      if (e.topic === 'job' && e.jobId === job.id) bar?.update(e.progress, e.message ?? '');
+    });
+    const done = await jobs.waitFor(job.id);
+    stop();
+    bar?.finish();
+    if (done.status !== 'SUCCEEDED') {
+      process.stderr.write(`tagfusion: import ${done.status.toLowerCase()}: ${done.error ?? done.message ?? ''}\n`);
+      process.exitCode = 2;
+      return;
+    }
+    const result = done.result as { datasetId: string; version: number; reused: boolean };
+    const dataset = await datasets.get(result.datasetId);
+    const classes = await datasets.classes([dataset.id]);
+    const rejected = await datasets.rejections(dataset.id, 1_000_000, 0);
+    const splits = await datasets.splitCounts(dataset.id);
+    const summary = {
+      datasetId: dataset.id,
+      name: dataset.name,
+      version: dataset.version,
+      reused: result.reused,
+      checksum: dataset.checksum,
+      labelled: dataset.labelled,
+      hasImages: dataset.hasImages,
+      sampleCount: dataset.sampleCount,
+      splits: { train: splits.TRAIN, val: splits.VAL, unlabelled: splits.UNLABELLED },
+      labels: classes.map((c) => ({ id: c.classId, count: c.count, ...(c.name ? { name: c.name } : {}) })),
+      rejected: rejected.map((r) => ({ line: r.line, imageId: r.imageId, reason: r.reason })),
+    };
+    if (o.json) {
+      process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
+      return;
+    }
+    const out = [
+      `${dataset.name} v${dataset.version}${result.reused ? ' (identical content: existing version)' : ''}  id ${dataset.id}`,
+      `samples ${dataset.sampleCount}  (train ${splits.TRAIN}, val ${splits.VAL}, unlabelled ${splits.UNLABELLED})  images ${dataset.hasImages ? 'yes' : 'no'}`,
+      `labels  ${summary.labels.map((l) => `${l.id}:${l.count}`).join(' ') || '(none)'}`,
+      `rejected ${rejected.length}`,
+      ...rejected.slice(0, 20).map((r) => `  line ${r.line}  ${r.imageId ?? '-'}  ${r.reason}`),
+      ...(rejected.length > 20 ? [`  … ${rejected.length - 20} more (--json lists all)`] : []),
+    ];
+    process.stdout.write(out.join('\n') + '\n');
+  } finally {
+    await app.close();
+  }
+}

@@ -1,0 +1,165 @@
+/**
+ * A tolerant reader for the competition's caption files (`ImageID,Labels,Caption` or, for the
+ * unlabelled test set, `ImageID,Caption`).
+ *
+ * The published files are not RFC 4180: quoted captions hold unescaped inner quotes
+ * (`"reads "spray.""`) and some span several lines. A strict parser rejects them and a
+ * naive split corrupts them. Here a record begins at a line that starts with an image id;
+ * while a quoted caption is still open (its text does not yet end with a quote), following
+ * lines continue it unless they clearly start a new record (an id of the same shape as the
+ * file's ids, followed by the record's other fields). Captions keep their exact text,
+ * including inner quotes and line breaks; only the enclosing quotes are removed, and
+ * RFC-style doubled quotes are undone when every inner quote is doubled.
+ */
+
+export type CsvFormat = 'labelled' | 'unlabelled';
+
+export interface CsvRecord {
+  /** 1-based line where the record starts (the header is line 1) */
+  line: number;
+  imageId: string;
+  /** undefined in the unlabelled format */
+  labels?: number[];
+  caption: string;
+}
+
+export interface CsvProblem {
+  line: number;
+  imageId?: string;
+  reason: string;
+}
+
+export interface ParsedCsv {
+  format: CsvFormat;
+  records: CsvRecord[];
+  problems: CsvProblem[];
+}
+
+/** Thrown when the file as a whole cannot be read as a caption file (bad header). */
+export class CsvHeaderError extends Error {}
+
+const HEADERS: Record<string, CsvFormat> = {
+  'imageid,labels,caption': 'labelled',
+  'imageid,caption': 'unlabelled',
+};
+
+interface Pending {
+  line: number;
+  imageId: string;
+  labelsText?: string;
+  /** caption lines as read, before the enclosing quotes are removed */
+  raw: string[];
+  quoted: boolean;
+}
+
+export function parseCaptionCsv(text: string): ParsedCsv {
+  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
+  const header = (lines[0] ?? '').trim().toLowerCase().replace(/\s*,\s*/g, ',');
+  const format = HEADERS[header];
+  if (!format) {
+    throw new CsvHeaderError(`line 1: expected the header "ImageID,Labels,Caption" or "ImageID,Caption", found "${(lines[0] ?? '').slice(0, 80)}"`);
+  }
+  const fieldCount = format === 'labelled' ? 3 : 2;
+  const records: CsvRecord[] = [];
+  const problems: CsvProblem[] = [];
+  let idSuffix: string | undefined;
+  let pending: Pending | undefined;
+
+  const flush = () => {
+    if (!pending) return;
+    const result = finishRecord(pending, format);
+    if ('reason' in result) problems.push(result);
+    else records.push(result);
+    pending = undefined;
+  };
+
+  for (let i = 1; i < lines.length; i++) {
+    const lineText = lines[i];
+    const lineNo = i + 1;
+    if (pending && isOpen(pending) && !looksLikeRecordStart(lineText, fieldCount, idSuffix)) {
+      pending.raw.push(lineText);
+      continue;
+    }
+    flush();
+    if (lineText.trim() === '') continue;
+    const fields = splitLeadingFields(lineText, fieldCount);
+    if (!fields) {
+      problems.push({ line: lineNo, imageId: firstField(lineText), reason: `expected ${fieldCount} comma-separated fields (${Object.keys(HEADERS).find((h) => HEADERS[h] === format)})` });
+      continue;
+    }
+    const [imageId, ...rest] = fields;
+    const caption = rest[rest.length - 1];
+    idSuffix ??= suffixOf(imageId);
+    pending = {
+      line: lineNo,
+      imageId,
+      labelsText: format === 'labelled' ? rest[0] : undefined,
+      raw: [caption],
+      quoted: caption.trimStart().startsWith('"'),
+    };
+  }
+  flush();
+  return { format, records, problems };
+}
+
+function isOpen(p: Pending): boolean {
+  if (!p.quoted) return false;
+  const text = p.raw.join('\n').trim();
+  return text.length < 2 || !text.endsWith('"');
+}
+
+/** Splits off the first `count - 1` fields; the last field is the rest of the line (commas allowed). */
+function splitLeadingFields(line: string, count: number): string[] | undefined {
+  const out: string[] = [];
+  let rest = line;
+  for (let f = 0; f < count - 1; f++) {
+    const comma = rest.indexOf(',');
+    if (comma < 0) return undefined;
+    out.push(rest.slice(0, comma).trim());
+    rest = rest.slice(comma + 1);
+  }
+  out.push(rest);
+  return out;
+}
+
+function looksLikeRecordStart(line: string, fieldCount: number, idSuffix: string | undefined): boolean {
+  const fields = splitLeadingFields(line, fieldCount);
+  if (!fields) return false;
+  const id = fields[0];
+  if (!/^[^\s",]+$/.test(id)) return false;
+  if (idSuffix !== undefined && suffixOf(id) !== idSuffix) return false;
+  return fieldCount === 2 || /^[\d\s]*$/.test(fields[1]);
+}
+
+function suffixOf(id: string): string {
+  const dot = id.lastIndexOf('.');
+  return dot > 0 ? id.slice(dot).toLowerCase() : '';
+}
+
+function firstField(line: string): string | undefined {
+  const id = line.split(',')[0]?.trim();
+  return id ? id.slice(0, 200) : undefined;
+}
+
+function finishRecord(p: Pending, format: CsvFormat): CsvRecord | CsvProblem {
+  const base = { line: p.line, imageId: p.imageId };
+  if (p.imageId === '') return { ...base, imageId: undefined, reason: 'empty ImageID' };
+  let caption = p.raw.join('\n');
+  if (p.quoted) caption = unquote(caption.trim());
+  if (format === 'unlabelled') return { ...base, caption };
+  const tokens = (p.labelsText ?? '').split(/\s+/).filter(Boolean);
+  if (tokens.length === 0) return { ...base, reason: 'no labels' };
+  const bad = tokens.find((t) => !/^\d+$/.test(t));
+  if (bad !== undefined) return { ...base, reason: `label "${bad.slice(0, 40)}" is not an integer` };
+  const labels = [...new Set(tokens.map(Number))];
+  return { ...base, labels, caption };
+}
+
+function unquote(text: string): string {
+  let inner = text.startsWith('"') ? text.slice(1) : text;
+  if (inner.endsWith('"')) inner = inner.slice(0, -1);
+  // RFC 4180 escaping ("" for ") is undone only when every inner quote is part of a pair;
+  // the original file's unescaped quotes are kept as they are.
+  if (inner.includes('""') && !inner.replace(/""/g, '').includes('"')) return inner.replace(/""/g, '"');
+  return inner;
+}

@@ -1,0 +1,66 @@
+import { PgBoss, fromPrisma } from 'pg-boss';
+import type { Database } from '../db/database.js';
+import type { Logger } from '../logger.js';
+import type { AnyJobDefinition } from './types.js';
+
+/** pg-boss's own schema, beside the application's tables. */
+const BOSS_SCHEMA = 'pgboss';
+/** pg-boss refreshes claims this often and fails jobs whose worker stopped doing so. */
+export const QUEUE_HEARTBEAT_SECONDS = 10;
+
+type Tx = Parameters<typeof fromPrisma>[0];
+
+/**
+ * The durable queue (pg-boss) on the application database. Messages carry only the id of a
+ * `Job` row; the row is the record users see.
+ */
+export class JobQueue {
+  readonly boss: PgBoss;
+
+  constructor(
+    db: Database,
+    private readonly definitions: Map<string, AnyJobDefinition>,
+    log: Logger,
+  ) {
+    this.boss = new PgBoss({ ...db.boss, schema: BOSS_SCHEMA, ...(db.kind === 'pglite' ? { backend: 'pglite' } : {}) } as never);
+    this.boss.on('error', (err) => log.error({ err }, 'queue error'));
+  }
+
+  async start(): Promise<void> {
+    await this.boss.start();
+    for (const def of this.definitions.values()) {
+      const options = {
+        retryLimit: def.retryLimit,
+        retryDelay: def.retryDelaySeconds,
+        retryBackoff: true,
+        expireInSeconds: def.expireInSeconds,
+        heartbeatSeconds: QUEUE_HEARTBEAT_SECONDS,
+      };
+      if (await this.boss.getQueue(def.kind)) await this.boss.updateQueue(def.kind, options);
+      else await this.boss.createQueue(def.kind, options);
+    }
+  }
+
+  /** Sends the queue message inside the caller's Prisma transaction (same commit as the Job row). */
+  async send(tx: Tx, kind: string, jobId: string): Promise<void> {
+    if (!this.definitions.has(kind)) throw new Error(`unknown job kind ${kind}`);
+    await this.boss.send(kind, { jobId }, { id: jobId, db: fromPrisma(tx) });
+  }
+
+  async state(kind: string, jobId: string): Promise<string | undefined> {
+    return (await this.boss.getJobById(kind, jobId))?.state;
+  }
+
+  async cancel(kind: string, jobId: string): Promise<void> {
+    await this.boss.cancel(kind, jobId);
+  }
+
+  /** Fails a job whose worker died, letting the queue retry it if attempts remain. */
+  async failInterrupted(kind: string, jobId: string, reason: string): Promise<void> {
+    await this.boss.fail(kind, jobId, { reason });
+  }
+
+  async stop(): Promise<void> {
+    await this.boss.stop({ graceful: true, timeout: 10_000 });
+  }
+}

@@ -1,0 +1,178 @@
+import { setMaxListeners } from 'node:events';
+import type { Job as QueueJob } from 'pg-boss';
+import type { Database } from '../db/database.js';
+import type { JobStatus } from '../db/generated/enums.js';
+import type { EventBus, JobEventType } from '../events/bus.js';
+import { isAppError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { WorkerPool } from './pool.js';
+import { ProgressReporter } from './progress.js';
+import type { JobQueue } from './queue.js';
+import type { AnyJobDefinition } from './types.js';
+
+export interface JobRunnerOptions {
+  db: Database;
+  queue: JobQueue;
+  pool: WorkerPool;
+  events: EventBus;
+  definitions: Map<string, AnyJobDefinition>;
+  log: Logger;
+  /** jobs of each kind this process works at once */
+  concurrency: number;
+  /** a RUNNING job whose heartbeat is older than this is orphaned */
+  staleSeconds: number;
+  workerId: string;
+}
+
+const HEARTBEAT_MS = 5_000;
+const CANCELLED = Symbol('cancelled');
+
+/**
+ * Works queued jobs in this process: claims them from pg-boss, runs their handler, keeps the
+ * `Job` row's status, progress and heartbeat current, and recovers jobs whose worker died.
+ */
+export class JobRunner {
+  private readonly active = new Map<string, AbortController>();
+  private timers: NodeJS.Timeout[] = [];
+  private stopListening: (() => void) | undefined;
+
+  constructor(private readonly o: JobRunnerOptions) {}
+
+  async start(): Promise<void> {
+    await this.recoverOrphans(true);
+    this.stopListening = this.o.events.onEvent((e) => {
+      if (e.topic === 'job-cancel') this.active.get(e.jobId)?.abort(CANCELLED);
+    });
+    for (const def of this.o.definitions.values()) {
+      await this.o.queue.boss.work<{ jobId: string }>(
+        def.kind,
+        { batchSize: 1, localConcurrency: this.o.concurrency, pollingIntervalSeconds: 0.5 },
+        async ([job]) => this.handle(def, job),
+      );
+    }
+    this.timers.push(setInterval(() => void this.heartbeat(), HEARTBEAT_MS));
+    this.timers.push(setInterval(() => void this.recoverOrphans(false).catch((err) => this.o.log.error({ err }, 'orphan recovery failed')), (this.o.staleSeconds * 1000) / 2));
+  }
+
+  /** Stops claiming jobs and waits (bounded) for running ones; the queue re-delivers the rest. */
+  async stop(): Promise<void> {
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    this.stopListening?.();
+  }
+
+  private async handle(def: AnyJobDefinition, qjob: QueueJob<{ jobId: string }>): Promise<unknown> {
+    const { prisma } = this.o.db;
+    const jobId = qjob.data.jobId;
+    const row = await prisma.job.findUnique({ where: { id: jobId } });
+    if (!row || row.status === 'SUCCEEDED' || row.status === 'FAILED' || row.status === 'CANCELLED') return { skipped: true };
+    if (row.cancelRequested) {
+      await this.finish(jobId, 'CANCELLED', { message: 'cancelled before it started' });
+      return { cancelled: true };
+    }
+    const attempt = row.attempts + 1;
+    const now = new Date();
+    await prisma.job.update({
+      where: { id: jobId },
+      data: { status: 'RUNNING', attempts: attempt, startedAt: row.startedAt ?? now, heartbeatAt: now, workerId: this.o.workerId, error: null },
+    });
+    await this.publish(jobId, 'STARTED', 'RUNNING', row.progress, `attempt ${attempt}`);
+
+    const controller = new AbortController();
+    // A handler may hand the signal to many pool tasks at once (one per image chunk).
+    setMaxListeners(0, controller.signal);
+    this.active.set(jobId, controller);
+    qjob.signal?.addEventListener('abort', () => controller.abort(new Error('the queue claim on this job was lost')));
+    const log = this.o.log.child({ jobId, kind: def.kind, attempt });
+    const reporter = new ProgressReporter(prisma, this.o.events, jobId);
+    try {
+      const payload = def.parsePayload(row.payload);
+      const result = await def.run(
+        { jobId, attempt, signal: controller.signal, db: this.o.db, pool: this.o.pool, events: this.o.events, log, progress: (f, m) => reporter.report(f, m) },
+        payload,
+      );
+      await reporter.flush();
+      await this.finish(jobId, 'SUCCEEDED', { result: result as object, progress: 1 });
+      log.info('job succeeded');
+      return result;
+    } catch (err) {
+      await reporter.flush().catch(() => {});
+      if (controller.signal.reason === CANCELLED) {
+        await this.finish(jobId, 'CANCELLED', { message: 'cancelled while running' });
+        log.info('job cancelled');
+        return { cancelled: true };
+      }
+      const message = err instanceof Error ? err.message : String(err);
+      // Errors from the catalogue are the user's input (a bad file, a missing path): retrying
+      // cannot help, so the job fails now and the queue sees a completed message.
+      if (isAppError(err) || attempt > def.retryLimit) {
+        log.warn({ err }, 'job failed');
+        await this.finish(jobId, 'FAILED', { error: message });
+        if (isAppError(err)) return { failed: true };
+        throw err;
+      }
+      log.warn({ err }, 'job attempt failed; the queue will retry it');
+      await prisma.job.update({ where: { id: jobId }, data: { status: 'QUEUED', error: `attempt ${attempt} failed: ${message}` } });
+      await this.publish(jobId, 'QUEUED', 'QUEUED', row.progress, `attempt ${attempt} failed; retrying`);
+      throw err;
+    } finally {
+      this.active.delete(jobId);
+    }
+  }
+
+  private async finish(jobId: string, status: JobStatus, data: { result?: object; error?: string; message?: string; progress?: number }): Promise<void> {
+    const updated = await this.o.db.prisma.job.update({
+      where: { id: jobId },
+      data: { status, finishedAt: new Date(), ...data },
+    });
+    await this.publish(jobId, status as JobEventType, status, updated.progress, data.error ?? data.message);
+  }
+
+  private publish(jobId: string, type: JobEventType, status: JobStatus, progress: number, message?: string | null) {
+    return this.o.events.publish({ topic: 'job', jobId, type, status, progress, message: message ?? null });
+  }
+
+  private async heartbeat(): Promise<void> {
+    if (this.active.size === 0) return;
+    await this.o.db.prisma.job
+      .updateMany({ where: { id: { in: [...this.active.keys()] }, status: 'RUNNING' }, data: { heartbeatAt: new Date() } })
+      .catch((err) => this.o.log.warn({ err }, 'job heartbeat failed'));
+  }
+
+  /**
+   * Finds RUNNING jobs whose worker died (SIGKILL, power loss) and hands them back to the queue,
+   * which retries them if attempts remain; the row then says QUEUED or FAILED with the reason.
+   * The embedded database has one process, so at its start every RUNNING job is orphaned.
+   */
+  async recoverOrphans(atStartup: boolean): Promise<number> {
+    const { prisma } = this.o.db;
+    const cutoff = new Date(Date.now() - this.o.staleSeconds * 1000);
+    const everything = atStartup && this.o.db.kind === 'pglite';
+    const orphans = await prisma.job.findMany({
+      where: {
+        status: 'RUNNING',
+        id: { notIn: [...this.active.keys()] },
+        ...(everything ? {} : { OR: [{ heartbeatAt: null }, { heartbeatAt: { lt: cutoff } }] }),
+      },
+    });
+    for (const job of orphans) {
+      const reason = `interrupted: worker ${job.workerId ?? 'unknown'} stopped (last heartbeat ${job.heartbeatAt?.toISOString() ?? 'never'})`;
+      let state = await this.o.queue.state(job.kind, job.id);
+      if (state === 'active') {
+        await this.o.queue.failInterrupted(job.kind, job.id, reason);
+        state = await this.o.queue.state(job.kind, job.id);
+      }
+      const requeued = state === 'created' || state === 'retry';
+      const status: JobStatus = requeued ? 'QUEUED' : state === 'cancelled' ? 'CANCELLED' : 'FAILED';
+      const { count } = await prisma.job.updateMany({
+        where: { id: job.id, status: 'RUNNING' },
+        data: requeued ? { status, message: `re-queued after ${reason}` } : { status, error: reason, finishedAt: new Date() },
+      });
+      if (count) {
+        this.o.log.warn({ jobId: job.id, status }, reason);
+        await this.publish(job.id, status as JobEventType, status, job.progress, reason);
+      }
+    }
+    return orphans.length;
+  }
+}

@@ -1,0 +1,104 @@
+import type { Database } from '../db/database.js';
+import type { Job, Prisma } from '../db/generated/client.js';
+import type { JobStatus } from '../db/generated/enums.js';
+import type { AppEvent, EventBus } from '../events/bus.js';
+import { errors } from '../errors.js';
+import type { JobQueue } from './queue.js';
+
+export const TERMINAL: readonly JobStatus[] = ['SUCCEEDED', 'FAILED', 'CANCELLED'];
+
+export interface JobFilter {
+  status?: JobStatus[];
+  kind?: string[];
+  runId?: string;
+}
+
+/** Jobs as users see them: enqueue, list, inspect, cancel, wait. */
+export class JobService {
+  constructor(
+    private readonly db: Database,
+    private readonly queue: JobQueue,
+    private readonly events: EventBus,
+  ) {}
+
+  /** Creates the Job row and its queue message in one transaction. */
+  async enqueue(kind: string, payload: Prisma.InputJsonValue, options: { runId?: string } = {}): Promise<Job> {
+    const job = await this.db.prisma.$transaction(async (tx) => {
+      const row = await tx.job.create({ data: { kind, payload, runId: options.runId } });
+      await this.queue.send(tx, kind, row.id);
+      return row;
+    });
+    await this.events.publish({ topic: 'job', jobId: job.id, type: 'QUEUED', status: 'QUEUED', progress: 0 });
+    return job;
+  }
+
+  async get(id: string): Promise<Job> {
+    const job = await this.db.prisma.job.findUnique({ where: { id } });
+    if (!job) throw errors.jobNotFound(id);
+    return job;
+  }
+
+  count = (status: JobStatus) => this.db.prisma.job.count({ where: { status } });
+
+  /** Newest first; `after` is the id of the last job of the previous page. */
+  async list(filter: JobFilter = {}, first = 50, after?: string): Promise<Job[]> {
+    return this.db.prisma.job.findMany({
+      where: {
+        ...(filter.status?.length ? { status: { in: filter.status } } : {}),
+        ...(filter.kind?.length ? { kind: { in: filter.kind } } : {}),
+        ...(filter.runId ? { runId: filter.runId } : {}),
+      },
+      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+      take: first,
+      ...(after ? { cursor: { id: after }, skip: 1 } : {}),
+    });
+  }
+
+  /**
+   * Cancels a job. A queued job is cancelled at once; a running one is asked to stop (its
+   * worker aborts the task and marks it CANCELLED). Finished jobs cannot be cancelled.
+   */
+  async cancel(id: string): Promise<Job> {
+    const job = await this.get(id);
+    if (TERMINAL.includes(job.status)) throw errors.jobFinished(id, job.status);
+    const { count } = await this.db.prisma.job.updateMany({
+      where: { id, status: 'QUEUED' },
+      data: { status: 'CANCELLED', cancelRequested: true, finishedAt: new Date(), message: 'cancelled before it started' },
+    });
+    if (count) {
+      await this.queue.cancel(job.kind, id).catch(() => {});
+      await this.events.publish({ topic: 'job', jobId: id, type: 'CANCELLED', status: 'CANCELLED', progress: job.progress });
+    } else {
+      await this.db.prisma.job.updateMany({ where: { id, status: 'RUNNING' }, data: { cancelRequested: true } });
+      await this.events.publish({ topic: 'job-cancel', jobId: id });
+    }
+    return this.get(id);
+  }
+
+  /** Live events of one job, or of all jobs (for GraphQL subscriptions). */
+  subscribe(jobId?: string, signal?: AbortSignal): AsyncGenerator<Extract<AppEvent, { topic: 'job' }>> {
+    return this.events.iterate((e): e is Extract<AppEvent, { topic: 'job' }> => e.topic === 'job' && (!jobId || e.jobId === jobId), signal);
+  }
+
+  /** Resolves with the job once it has finished (for the CLI and tests). */
+  async waitFor(id: string, timeoutMs = 24 * 3600_000): Promise<Job> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const job = await this.get(id);
+      if (TERMINAL.includes(job.status)) return job;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for job ${id}`);
+      // Event-driven wake-up, with a poll as the backstop for a missed notification.
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, 1000);
+        const stop = this.events.onEvent((e) => {
+          if (e.topic === 'job' && e.jobId === id && (TERMINAL as string[]).includes(e.status)) done();
+        });
+        function done() {
+          clearTimeout(timer);
+          stop();
+          resolve();
+        }
+      });
+    }
+  }
+}

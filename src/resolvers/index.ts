@@ -1,0 +1,24 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { makeExecutableSchema } from '@graphql-tools/schema';
+import type { GraphQLSchema } from 'graphql';
+import { projectRoot } from '../paths.js';
+import { datasetResolvers } from './datasets.js';
+import { healthResolvers } from './health.js';
+import { jobResolvers } from './jobs.js';
+import { runResolvers } from './runs.js';
+
+/** The public contract: every SDL file in src/schema, one per domain. */
+export function loadTypeDefs(dir = join(projectRoot, 'src', 'schema')): string[] {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.graphql'))
+    .sort((a, b) => (a === 'base.graphql' ? -1 : b === 'base.graphql' ? 1 : a.localeCompare(b)))
+    .map((f) => readFileSync(join(dir, f), 'utf8'));
+}
+
+export function buildSchema(): GraphQLSchema {
+  return makeExecutableSchema({
+    typeDefs: loadTypeDefs(),
+    resolvers: [healthResolvers, datasetResolvers, runResolvers, jobResolvers] as never,
+  });
+}

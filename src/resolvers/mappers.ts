@@ -1,0 +1,2 @@
+// Prisma rows that GraphQL types are resolved from (codegen's `mappers`).
+export type { Dataset as DatasetModel, Run as RunModel, Job as JobModel } from '../db/generated/client.js';

@@ -1,0 +1,90 @@
+import type { AppEvent } from '../events/bus.js';
+import { errors } from '../errors.js';
+import { flattenConfig, type ParamValue } from '../runs/params.js';
+import type { Resolvers } from './__generated__/types.js';
+
+type RunEvent = Extract<AppEvent, { topic: 'run' }>;
+
+/** Cursors are opaque to clients; inside they are offsets ("o:120"). */
+const encodeCursor = (offset: number) => Buffer.from(`o:${offset}`).toString('base64url');
+function decodeCursor(cursor: string | null | undefined): number {
+  if (!cursor) return 0;
+  const m = /^o:(\d+)$/.exec(Buffer.from(cursor, 'base64url').toString());
+  if (!m) throw errors.badInput('after is not a cursor returned by runs', { field: 'after' });
+  return Number(m[1]);
+}
+
+export const runResolvers: Resolvers = {
+  Query: {
+    runs: async (_, { filter, orderBy, first, after }, { services }) => {
+      const offset = decodeCursor(after);
+      const page = await services.runs.list(filter ?? {}, orderBy ?? null, first ?? 50, offset);
+      const edges = page.runs.map((node, i) => ({ cursor: encodeCursor(offset + i + 1), node }));
+      return {
+        edges,
+        nodes: page.runs,
+        pageInfo: { hasNextPage: page.hasMore, endCursor: edges.at(-1)?.cursor ?? null },
+        totalCount: page.totalCount,
+      } as never;
+    },
+    run: (_, { id }, { loaders }) => loaders.run.load(id),
+  },
+  RunConnection: {
+    totalCount: (c) => (c as unknown as { totalCount: () => Promise<number> }).totalCount(),
+  },
+  Mutation: {
+    createRun: (_, { input }, { services }) => {
+      const config = (input.config ?? {}) as Record<string, unknown>;
+      if (typeof config !== 'object' || Array.isArray(config)) throw errors.badInput('config must be a JSON object', { field: 'config' });
+      const params = { ...flattenConfig(config), ...parseParams(input.params) };
+      return services.runs.create({ kind: input.kind, name: input.name, datasetId: input.datasetId, parentId: input.parentId, config: config as object, seed: input.seed, params });
+    },
+    logMetrics: async (_, { input }, { services }) => {
+      await services.runs.recordEpoch(input.runId, input.epoch, input.metrics, input.classMetrics ?? []);
+      return services.runs.get(input.runId);
+    },
+    setRunStatus: (_, { id, status, error }, { services }) => services.runs.setStatus(id, status, { error }),
+  },
+  Subscription: {
+    runEvents: {
+      subscribe: (_, { runId }, { services }) => services.runs.subscribe(runId) as never,
+      resolve: (e: RunEvent) => ({ ...e, metrics: e.metrics?.map((m) => ({ ...m, epoch: e.epoch ?? 0 })) }),
+    },
+  },
+  Run: {
+    durationMs: (r) => (r.startedAt ? (r.finishedAt ?? new Date()).getTime() - r.startedAt.getTime() : null),
+    dataset: (r, _, { loaders }) => (r.datasetId ? loaders.dataset.load(r.datasetId) : null),
+    parent: (r, _, { loaders }) => (r.parentId ? loaders.run.load(r.parentId) : null),
+    children: (r, _, { loaders }) => loaders.children.load(r.id),
+    params: async (r, _, { loaders }) => (await loaders.params.load(r.id)).map((p) => ({ key: p.key, value: p.valueText, number: p.valueNum })),
+    summaries: async (r, _, { loaders }) =>
+      (await loaders.summaries.load(r.id)).map((s) => ({
+        name: s.name,
+        split: s.split,
+        last: s.lastValue,
+        lastEpoch: s.lastEpoch,
+        min: s.minValue,
+        minEpoch: s.minEpoch,
+        max: s.maxValue,
+        maxEpoch: s.maxEpoch,
+      })),
+    epochMetrics: async (r, { name, split }, { loaders }) =>
+      (await loaders.epochMetrics.load(r.id)).filter((m) => (name == null || m.name === name) && (split == null || m.split === split)),
+    classMetrics: async (r, { split, epoch }, { loaders }) =>
+      (await loaders.classMetrics.load(r.id)).filter((m) => (split == null || m.split === split) && (epoch == null || m.epoch === epoch)),
+    artifacts: async (r, _, { loaders }) => (await loaders.artifacts.load(r.id)).map((a) => ({ ...a, sizeBytes: Number(a.sizeBytes) })),
+  },
+};
+
+function parseParams(raw: unknown): Record<string, ParamValue> {
+  if (raw == null) return {};
+  if (typeof raw !== 'object' || Array.isArray(raw)) throw errors.badInput('params must be a JSON object of key → value', { field: 'params' });
+  const out: Record<string, ParamValue> = {};
+  for (const [k, v] of Object.entries(raw)) {
+    if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') {
+      throw errors.badInput(`params.${k} must be a string, number or boolean`, { field: `params.${k}` });
+    }
+    out[k] = v;
+  }
+  return out;
+}

@@ -1,0 +1,118 @@
+import { Prisma } from '../db/generated/client.js';
+import type { RunStatus } from '../db/generated/enums.js';
+
+export interface NumberCondition {
+  eq?: number | null;
+  gt?: number | null;
+  gte?: number | null;
+  lt?: number | null;
+  lte?: number | null;
+}
+
+export interface ParamCondition extends NumberCondition {
+  key: string;
+  /** exact text match (strings, or numbers as written) */
+  equals?: string | null;
+  in?: string[] | null;
+}
+
+export type MetricAggregate = 'LAST' | 'MIN' | 'MAX';
+
+export interface MetricCondition extends NumberCondition {
+  name: string;
+  split?: string | null;
+  aggregate?: MetricAggregate | null;
+}
+
+export interface RunFilter {
+  status?: RunStatus[] | null;
+  kind?: string[] | null;
+  datasetId?: string | null;
+  parentId?: string | null;
+  /** only runs without a parent (experiments and standalone runs) */
+  topLevel?: boolean | null;
+  /** case-insensitive substring of the run's name */
+  search?: string | null;
+  params?: ParamCondition[] | null;
+  metrics?: MetricCondition[] | null;
+}
+
+export type RunOrderField = 'CREATED_AT' | 'STARTED_AT' | 'FINISHED_AT' | 'NAME' | 'STATUS' | 'PARAM' | 'METRIC';
+
+export interface RunOrder {
+  field: RunOrderField;
+  direction?: 'ASC' | 'DESC' | null;
+  /** param key, with field PARAM */
+  key?: string | null;
+  /** metric, with field METRIC */
+  metric?: { name: string; split?: string | null; aggregate?: MetricAggregate | null } | null;
+}
+
+const SUMMARY_COLUMN: Record<MetricAggregate, string> = { LAST: 'lastValue', MIN: 'minValue', MAX: 'maxValue' };
+const RUN_COLUMN: Partial<Record<RunOrderField, string>> = {
+  CREATED_AT: 'createdAt',
+  STARTED_AT: 'startedAt',
+  FINISHED_AT: 'finishedAt',
+  NAME: 'name',
+  STATUS: 'status',
+};
+
+function numberConditions(column: Prisma.Sql, c: NumberCondition): Prisma.Sql[] {
+  const out: Prisma.Sql[] = [];
+  if (c.eq != null) out.push(Prisma.sql`${column} = ${c.eq}`);
+  if (c.gt != null) out.push(Prisma.sql`${column} > ${c.gt}`);
+  if (c.gte != null) out.push(Prisma.sql`${column} >= ${c.gte}`);
+  if (c.lt != null) out.push(Prisma.sql`${column} < ${c.lt}`);
+  if (c.lte != null) out.push(Prisma.sql`${column} <= ${c.lte}`);
+  return out;
+}
+
+/**
+ * The WHERE clause of a runs query. Param and metric conditions are EXISTS subqueries on indexed
+ * child tables (RunParam by key and value, MetricSummary by name, split and value).
+ */
+export function whereClause(f: RunFilter): Prisma.Sql {
+  const parts: Prisma.Sql[] = [];
+  if (f.status?.length) parts.push(Prisma.sql`r."status"::text IN (${Prisma.join(f.status)})`);
+  if (f.kind?.length) parts.push(Prisma.sql`r."kind" IN (${Prisma.join(f.kind)})`);
+  if (f.datasetId) parts.push(Prisma.sql`r."datasetId" = ${f.datasetId}`);
+  if (f.parentId) parts.push(Prisma.sql`r."parentId" = ${f.parentId}`);
+  if (f.topLevel) parts.push(Prisma.sql`r."parentId" IS NULL`);
+  if (f.search) parts.push(Prisma.sql`r."name" ILIKE ${'%' + f.search.replace(/[\\%_]/g, (c) => '\\' + c) + '%'}`);
+  for (const p of f.params ?? []) {
+    const conds = [Prisma.sql`p."runId" = r."id"`, Prisma.sql`p."key" = ${p.key}`, ...numberConditions(Prisma.sql`p."valueNum"`, p)];
+    if (p.equals != null) conds.push(Prisma.sql`p."valueText" = ${p.equals}`);
+    if (p.in?.length) conds.push(Prisma.sql`p."valueText" IN (${Prisma.join(p.in)})`);
+    parts.push(Prisma.sql`EXISTS (SELECT 1 FROM "RunParam" p WHERE ${Prisma.join(conds, ' AND ')})`);
+  }
+  for (const m of f.metrics ?? []) {
+    const column = Prisma.raw(`s."${SUMMARY_COLUMN[m.aggregate ?? 'LAST']}"`);
+    const conds = [Prisma.sql`s."runId" = r."id"`, Prisma.sql`s."name" = ${m.name}`, Prisma.sql`s."split" = ${m.split ?? 'val'}`, ...numberConditions(column, m)];
+    parts.push(Prisma.sql`EXISTS (SELECT 1 FROM "MetricSummary" s WHERE ${Prisma.join(conds, ' AND ')})`);
+  }
+  return parts.length ? Prisma.sql`WHERE ${Prisma.join(parts, ' AND ')}` : Prisma.empty;
+}
+
+/** JOIN and ORDER BY for the chosen order; ties are broken by creation time and id. */
+export function orderClause(order: RunOrder | null | undefined): { join: Prisma.Sql; orderBy: Prisma.Sql } {
+  const dir = Prisma.raw(order?.direction === 'ASC' ? 'ASC' : 'DESC');
+  const tie = Prisma.sql`r."createdAt" DESC, r."id" DESC`;
+  if (!order || order.field === 'CREATED_AT') return { join: Prisma.empty, orderBy: Prisma.sql`ORDER BY r."createdAt" ${dir}, r."id" ${dir}` };
+  if (order.field === 'PARAM') {
+    const key = order.key ?? '';
+    return {
+      join: Prisma.sql`LEFT JOIN "RunParam" op ON op."runId" = r."id" AND op."key" = ${key}`,
+      orderBy: Prisma.sql`ORDER BY op."valueNum" ${dir} NULLS LAST, op."valueText" ${dir} NULLS LAST, ${tie}`,
+    };
+  }
+  if (order.field === 'METRIC') {
+    const m = order.metric ?? { name: '' };
+    const column = Prisma.raw(`om."${SUMMARY_COLUMN[m.aggregate ?? 'LAST']}"`);
+    return {
+      join: Prisma.sql`LEFT JOIN "MetricSummary" om ON om."runId" = r."id" AND om."name" = ${m.name} AND om."split" = ${m.split ?? 'val'}`,
+      orderBy: Prisma.sql`ORDER BY ${column} ${dir} NULLS LAST, ${tie}`,
+    };
+  }
+  const column = Prisma.raw(`r."${RUN_COLUMN[order.field]}"`);
+  return { join: Prisma.empty, orderBy: Prisma.sql`ORDER BY ${column} ${dir} NULLS LAST, ${tie}` };
+}

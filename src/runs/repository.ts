@@ -1,0 +1,114 @@
+import type { PrismaClient, Run } from '../db/generated/client.js';
+import { Prisma } from '../db/generated/client.js';
+import type { RunStatus } from '../db/generated/enums.js';
+import { encodeParam, type ParamValue } from './params.js';
+import { orderClause, whereClause, type RunFilter, type RunOrder } from './query.js';
+
+export interface NewRun {
+  kind: string;
+  name?: string | null;
+  datasetId?: string | null;
+  parentId?: string | null;
+  config?: Prisma.InputJsonValue;
+  seed?: number | null;
+  params?: Record<string, ParamValue>;
+}
+
+export interface EpochMetricInput {
+  name: string;
+  split: string;
+  value: number;
+}
+
+export interface ClassMetricInput {
+  split: string;
+  classId: number;
+  precision: number;
+  recall: number;
+  f1: number;
+  accuracy: number;
+  support: number;
+}
+
+export async function createRun(prisma: PrismaClient, r: NewRun): Promise<Run> {
+  return prisma.run.create({
+    data: {
+      kind: r.kind,
+      name: r.name ?? null,
+      datasetId: r.datasetId ?? null,
+      parentId: r.parentId ?? null,
+      config: r.config ?? {},
+      seed: r.seed ?? null,
+      params: { create: Object.entries(r.params ?? {}).map(([key, value]) => ({ key, ...encodeParam(value) })) },
+    },
+  });
+}
+
+export async function updateRunStatus(prisma: PrismaClient, id: string, status: RunStatus, extra: { error?: string | null; backend?: string | null } = {}) {
+  const now = new Date();
+  return prisma.run.update({
+    where: { id },
+    data: {
+      status,
+      ...extra,
+      ...(status === 'RUNNING' ? { startedAt: now } : {}),
+      ...(status === 'SUCCEEDED' || status === 'FAILED' || status === 'CANCELLED' ? { finishedAt: now } : {}),
+    },
+  });
+}
+
+/**
+ * Records one epoch's metrics in one transaction: the epoch rows (a retried job re-sending an
+ * epoch changes nothing: the unique key skips duplicates), the class rows, and the run's metric
+ * summaries (last, min, max), kept current for filtering and sorting.
+ */
+export async function recordEpoch(prisma: PrismaClient, runId: string, epoch: number, metrics: EpochMetricInput[], classMetrics: ClassMetricInput[]) {
+  await prisma.$transaction(async (tx) => {
+    if (metrics.length) {
+      await tx.epochMetric.createMany({ data: metrics.map((m) => ({ runId, epoch, ...m })), skipDuplicates: true });
+      const names = metrics.map((m) => m.name);
+      const splits = metrics.map((m) => m.split);
+      const values = metrics.map((m) => m.value);
+      await tx.$executeRaw`
+        INSERT INTO "MetricSummary" ("runId", "name", "split", "lastValue", "lastEpoch", "minValue", "minEpoch", "maxValue", "maxEpoch")
+        SELECT ${runId}, m.name, m.split, m.value, ${epoch}, m.value, ${epoch}, m.value, ${epoch}
+        FROM unnest(${names}::text[], ${splits}::text[], ${values}::float8[]) AS m(name, split, value)
+        ON CONFLICT ("runId", "name", "split") DO UPDATE SET
+          "lastValue" = CASE WHEN EXCLUDED."lastEpoch" >= "MetricSummary"."lastEpoch" THEN EXCLUDED."lastValue" ELSE "MetricSummary"."lastValue" END,
+          "lastEpoch" = GREATEST(EXCLUDED."lastEpoch", "MetricSummary"."lastEpoch"),
+          "minEpoch" = CASE WHEN EXCLUDED."minValue" < "MetricSummary"."minValue" THEN EXCLUDED."minEpoch" ELSE "MetricSummary"."minEpoch" END,
+          "minValue" = LEAST(EXCLUDED."minValue", "MetricSummary"."minValue"),
+          "maxEpoch" = CASE WHEN EXCLUDED."maxValue" > "MetricSummary"."maxValue" THEN EXCLUDED."maxEpoch" ELSE "MetricSummary"."maxEpoch" END,
+          "maxValue" = GREATEST(EXCLUDED."maxValue", "MetricSummary"."maxValue")`;
+    }
+    if (classMetrics.length) {
+      await tx.classMetric.createMany({ data: classMetrics.map((c) => ({ runId, epoch, ...c })), skipDuplicates: true });
+    }
+  });
+}
+
+/** One page of run ids in order, plus whether more follow. */
+export async function findRunIds(prisma: PrismaClient, filter: RunFilter, order: RunOrder | null | undefined, first: number, offset: number) {
+  const { join, orderBy } = orderClause(order);
+  const rows = await prisma.$queryRaw<{ id: string }[]>`SELECT r."id" FROM "Run" r ${join} ${whereClause(filter)} ${orderBy} LIMIT ${first + 1} OFFSET ${offset}`;
+  return { ids: rows.slice(0, first).map((r) => r.id), hasMore: rows.length > first };
+}
+
+export async function countRuns(prisma: PrismaClient, filter: RunFilter): Promise<number> {
+  const rows = await prisma.$queryRaw<{ n: bigint }[]>`SELECT count(*) AS n FROM "Run" r ${whereClause(filter)}`;
+  return Number(rows[0]?.n ?? 0);
+}
+
+export const runsByIds = (prisma: PrismaClient, ids: readonly string[]) => prisma.run.findMany({ where: { id: { in: [...ids] } } });
+export const paramsOf = (prisma: PrismaClient, runIds: readonly string[]) =>
+  prisma.runParam.findMany({ where: { runId: { in: [...runIds] } }, orderBy: [{ runId: 'asc' }, { key: 'asc' }] });
+export const childrenOf = (prisma: PrismaClient, runIds: readonly string[]) =>
+  prisma.run.findMany({ where: { parentId: { in: [...runIds] } }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
+export const summariesOf = (prisma: PrismaClient, runIds: readonly string[]) =>
+  prisma.metricSummary.findMany({ where: { runId: { in: [...runIds] } }, orderBy: [{ runId: 'asc' }, { name: 'asc' }, { split: 'asc' }] });
+export const epochMetricsOf = (prisma: PrismaClient, runIds: readonly string[]) =>
+  prisma.epochMetric.findMany({ where: { runId: { in: [...runIds] } }, orderBy: [{ runId: 'asc' }, { name: 'asc' }, { split: 'asc' }, { epoch: 'asc' }] });
+export const classMetricsOf = (prisma: PrismaClient, runIds: readonly string[]) =>
+  prisma.classMetric.findMany({ where: { runId: { in: [...runIds] } }, orderBy: [{ runId: 'asc' }, { split: 'asc' }, { epoch: 'asc' }, { classId: 'asc' }] });
+export const artifactsOf = (prisma: PrismaClient, runIds: readonly string[]) =>
+  prisma.artifact.findMany({ where: { runId: { in: [...runIds] } }, orderBy: [{ runId: 'asc' }, { createdAt: 'asc' }] });

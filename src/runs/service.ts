@@ -1,0 +1,78 @@
+import type { Database } from '../db/database.js';
+import type { Run } from '../db/generated/client.js';
+import type { RunStatus } from '../db/generated/enums.js';
+import type { AppEvent, EventBus } from '../events/bus.js';
+import { errors } from '../errors.js';
+import type { RunFilter, RunOrder } from './query.js';
+import * as repo from './repository.js';
+
+const MAX_PAGE = 500;
+
+export interface RunPage {
+  runs: Run[];
+  offset: number;
+  hasMore: boolean;
+  totalCount: () => Promise<number>;
+}
+
+/** Runs: creation, status, metric recording (published live), and queries. */
+export class RunService {
+  constructor(
+    private readonly db: Database,
+    private readonly events: EventBus,
+  ) {}
+
+  async create(run: repo.NewRun): Promise<Run> {
+    if (!run.kind.trim()) throw errors.badInput('kind must not be empty', { field: 'kind' });
+    if (run.datasetId && !(await this.db.prisma.dataset.findUnique({ where: { id: run.datasetId } }))) throw errors.datasetNotFound(run.datasetId);
+    if (run.parentId) await this.get(run.parentId);
+    return repo.createRun(this.db.prisma, run);
+  }
+
+  async get(id: string): Promise<Run> {
+    const run = await this.db.prisma.run.findUnique({ where: { id } });
+    if (!run) throw errors.runNotFound(id);
+    return run;
+  }
+
+  async setStatus(id: string, status: RunStatus, extra: { error?: string | null; backend?: string | null } = {}): Promise<Run> {
+    const run = await repo.updateRunStatus(this.db.prisma, id, status, extra);
+    await this.events.publish({ topic: 'run', runId: id, type: 'STATUS', status, message: extra.error ?? undefined });
+    return run;
+  }
+
+  /** Records an epoch (idempotent per run, metric, split and epoch) and publishes it. */
+  async recordEpoch(runId: string, epoch: number, metrics: repo.EpochMetricInput[], classMetrics: repo.ClassMetricInput[] = []): Promise<void> {
+    if (!Number.isInteger(epoch) || epoch < 0) throw errors.badInput(`epoch must be a whole number ≥ 0, got ${epoch}`, { field: 'epoch' });
+    const bad = metrics.find((m) => !Number.isFinite(m.value) || !m.name);
+    if (bad) throw errors.badInput(`metric ${bad.name || '(unnamed)'}/${bad.split} has no finite value`, { field: 'metrics' });
+    await this.get(runId);
+    await repo.recordEpoch(this.db.prisma, runId, epoch, metrics, classMetrics);
+    // Class metrics stay out of the event (18 classes × splits would crowd NOTIFY); clients re-query them.
+    await this.events.publish({ topic: 'run', runId, type: 'EPOCH', epoch, metrics });
+  }
+
+  /** Live status changes and epochs of one run (for GraphQL subscriptions). */
+  async subscribe(runId: string, signal?: AbortSignal): Promise<AsyncGenerator<Extract<AppEvent, { topic: 'run' }>>> {
+    await this.get(runId);
+    return this.events.iterate((e): e is Extract<AppEvent, { topic: 'run' }> => e.topic === 'run' && e.runId === runId, signal);
+  }
+
+  /** A page of runs; `offset` comes from the cursor of the previous page. */
+  async list(filter: RunFilter = {}, order: RunOrder | null = null, first = 50, offset = 0): Promise<RunPage> {
+    if (first < 1 || first > MAX_PAGE) throw errors.badInput(`first must be between 1 and ${MAX_PAGE}`, { field: 'first' });
+    if (order?.field === 'PARAM' && !order.key) throw errors.badInput('orderBy.key is required to order by a param', { field: 'orderBy.key' });
+    if (order?.field === 'METRIC' && !order.metric?.name) throw errors.badInput('orderBy.metric is required to order by a metric', { field: 'orderBy.metric' });
+    const { ids, hasMore } = await repo.findRunIds(this.db.prisma, filter, order, first, offset);
+    const rows = new Map((await repo.runsByIds(this.db.prisma, ids)).map((r) => [r.id, r]));
+    return { runs: ids.map((id) => rows.get(id)!).filter(Boolean), offset, hasMore, totalCount: () => repo.countRuns(this.db.prisma, filter) };
+  }
+
+  params = (ids: readonly string[]) => repo.paramsOf(this.db.prisma, ids);
+  children = (ids: readonly string[]) => repo.childrenOf(this.db.prisma, ids);
+  summaries = (ids: readonly string[]) => repo.summariesOf(this.db.prisma, ids);
+  epochMetrics = (ids: readonly string[]) => repo.epochMetricsOf(this.db.prisma, ids);
+  classMetrics = (ids: readonly string[]) => repo.classMetricsOf(this.db.prisma, ids);
+  artifacts = (ids: readonly string[]) => repo.artifactsOf(this.db.prisma, ids);
+  byIds = (ids: readonly string[]) => repo.runsByIds(this.db.prisma, ids);
+}

@@ -1,0 +1,3 @@
+// piscina task entry points: each named export is a task (WorkerPool.run(name, ...)).
+// Tasks compute only: no database, no GraphQL; progress goes through the message port.
+export { imageCheck } from './image-check.js';
