@@ -1,0 +1,51 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { loadConfig, type Config } from '../../src/config.js';
+
+export type DbKind = 'pglite' | 'postgres';
+
+/** The databases every integration test runs against: PGlite always, PostgreSQL when configured. */
+export const DB_KINDS: DbKind[] = process.env.TEST_DATABASE_URL ? ['pglite', 'postgres'] : ['pglite'];
+
+export interface TestDatabase {
+  config: Config;
+  /** removes the data folder or drops the database */
+  drop(): Promise<void>;
+}
+
+/**
+ * A fresh, isolated database: a new PGlite folder, or a new database on the PostgreSQL server
+ * (named tf_test_<random>) so that test files never see each other's rows or queue.
+ */
+export async function createTestDatabase(kind: DbKind, env: Record<string, string> = {}): Promise<TestDatabase> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'tagfusion-test-'));
+  const base = { TAGFUSION_DATA_DIR: dataDir, LOG_LEVEL: 'silent', PORT: '4000', TAGFUSION_WORKER_THREADS: '2', ...env };
+  if (kind === 'pglite') {
+    return { config: loadConfig(base), drop: async () => rmSync(dataDir, { recursive: true, force: true }) };
+  }
+  const adminUrl = process.env.TEST_DATABASE_URL!;
+  const name = `tf_test_${randomBytes(6).toString('hex')}`;
+  await withClient(adminUrl, (c) => c.query(`CREATE DATABASE ${name}`));
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return {
+    config: loadConfig({ ...base, DATABASE_URL: url.toString() }),
+    drop: async () => {
+      rmSync(dataDir, { recursive: true, force: true });
+      await withClient(adminUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+    },
+  };
+}
+
+async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}

@@ -1,0 +1,52 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+
+/** A small JPEG of one colour (tests make their own images; the shared sample is not used). */
+export async function jpeg(width = 32, height = 24, seed = 0): Promise<Buffer> {
+  return sharp({ create: { width, height, channels: 3, background: { r: (seed * 37) % 256, g: (seed * 91) % 256, b: (seed * 53) % 256 } } })
+    .jpeg()
+    .toBuffer();
+}
+
+/** A JPEG of random noise: slow enough to decode that a job takes measurable time. */
+export async function noisyJpeg(width: number, height: number): Promise<Buffer> {
+  const pixels = Buffer.alloc(width * height * 3);
+  for (let i = 0; i < pixels.length; i++) pixels[i] = (i * 2654435761) >>> 24;
+  return sharp(pixels, { raw: { width, height, channels: 3 } }).jpeg({ quality: 95 }).toBuffer();
+}
+
+export interface DatasetFixture {
+  dir: string;
+  csvPath: string;
+  imagesDir: string;
+}
+
+/**
+ * Writes a caption CSV exactly as given (so tests can write the defects real files have) and,
+ * for each entry of `images`, a file in the images folder: a Buffer, or 'jpeg' for a valid image.
+ */
+export async function writeDataset(csv: string, images: Record<string, Buffer | 'jpeg'> = {}): Promise<DatasetFixture> {
+  const dir = mkdtempSync(join(tmpdir(), 'tagfusion-fixture-'));
+  const imagesDir = join(dir, 'images');
+  mkdirSync(imagesDir);
+  const csvPath = join(dir, 'data.csv');
+  writeFileSync(csvPath, csv);
+  let seed = 1;
+  for (const [name, content] of Object.entries(images)) {
+    writeFileSync(join(imagesDir, name), content === 'jpeg' ? await jpeg(32, 24, seed++) : content);
+  }
+  return { dir, csvPath, imagesDir };
+}
+
+/** `n` labelled records with valid images; labels cycle through `labels`. */
+export async function labelledDataset(n: number, labels: number[][] = [[1], [1, 2], [3]]): Promise<DatasetFixture> {
+  const rows = ['ImageID,Labels,Caption'];
+  const images: Record<string, 'jpeg'> = {};
+  for (let i = 0; i < n; i++) {
+    rows.push(`${i}.jpg,${labels[i % labels.length].join(' ')},"caption number ${i}"`);
+    images[`${i}.jpg`] = 'jpeg';
+  }
+  return writeDataset(rows.join('\n') + '\n', images);
+}
