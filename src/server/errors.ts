@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import type { GraphQLFormattedError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { isAppError } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -15,10 +15,11 @@ export function createErrorFormatter(log: Logger) {
     if (isAppError(original)) {
       return { message: original.message, path: formatted.path, extensions: { code: original.code, ...original.details } };
     }
-    if (original instanceof GraphQLError && !original.originalError) {
-      const code = formatted.extensions?.code;
-      return { ...formatted, extensions: { ...formatted.extensions, code: typeof code === 'string' && code !== 'INTERNAL_SERVER_ERROR' ? code : 'BAD_REQUEST' } };
-    }
+    // Apollo codes request errors (GRAPHQL_PARSE_FAILED, GRAPHQL_VALIDATION_FAILED, BAD_USER_INPUT…);
+    // only INTERNAL_SERVER_ERROR comes from our code. (instanceof GraphQLError is unreliable:
+    // libraries may load graphql's CommonJS build beside the ES module one.)
+    const code = formatted.extensions?.code;
+    if (typeof code === 'string' && code !== 'INTERNAL_SERVER_ERROR') return formatted;
     const errorId = randomUUID();
     log.error({ err: original, errorId, path: formatted.path }, 'internal error in a GraphQL request');
     return { message: `Internal server error (id ${errorId}).`, path: formatted.path, extensions: { code: 'INTERNAL', errorId } };

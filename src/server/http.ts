@@ -16,7 +16,7 @@ import type { GraphQLContext } from '../resolvers/context.js';
 import { buildSchema } from '../resolvers/index.js';
 import { createLoaders } from '../resolvers/loaders.js';
 import { createErrorFormatter } from './errors.js';
-import { limitRules } from './limits.js';
+import { assertQueryCost, limitRules } from './limits.js';
 
 export interface HttpServer {
   server: Server;
@@ -54,6 +54,11 @@ export async function startHttpServer(app: App, port = app.config.port, host = a
         }
         const errs = validate(schema, document, [...specifiedRules, ...rules]);
         if (errs.length) return errs;
+        try {
+          assertQueryCost(schema, document, payload.variables ?? undefined, payload.operationName);
+        } catch (err) {
+          return [err as GraphQLError];
+        }
         return { schema, document, variableValues: payload.variables, operationName: payload.operationName, contextValue: context() } as ExecutionArgs;
       },
       onError: (_ctx, _id, _payload, errs) => {
@@ -72,6 +77,11 @@ export async function startHttpServer(app: App, port = app.config.port, host = a
       ApolloServerPluginDrainHttpServer({ httpServer }),
       ApolloServerPluginLandingPageDisabled(),
       { serverWillStart: async () => ({ drainServer: async () => void (await wsCleanup.dispose()) }) },
+      {
+        requestDidStart: async () => ({
+          didResolveOperation: async ({ request, document }) => void assertQueryCost(schema, document, request.variables, request.operationName),
+        }),
+      },
     ],
   });
   await apollo.start();

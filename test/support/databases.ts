@@ -22,7 +22,7 @@ export interface TestDatabase {
  */
 export async function createTestDatabase(kind: DbKind, env: Record<string, string> = {}): Promise<TestDatabase> {
   const dataDir = mkdtempSync(join(tmpdir(), 'tagfusion-test-'));
-  const base = { TAGFUSION_DATA_DIR: dataDir, LOG_LEVEL: 'silent', PORT: '4000', TAGFUSION_WORKER_THREADS: '2', ...env };
+  const base = { TAGFUSION_DATA_DIR: dataDir, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', PORT: '4000', TAGFUSION_WORKER_THREADS: '2', ...env };
   if (kind === 'pglite') {
     return { config: loadConfig(base), drop: async () => rmSync(dataDir, { recursive: true, force: true }) };
   }
