@@ -12,6 +12,8 @@ export const DB_KINDS: DbKind[] = process.env.TEST_DATABASE_URL ? ['pglite', 'po
 
 export interface TestDatabase {
   config: Config;
+  /** the environment that gives a server process this database */
+  env: Record<string, string>;
   /** removes the data folder or drops the database */
   drop(): Promise<void>;
 }
@@ -20,19 +22,21 @@ export interface TestDatabase {
  * A fresh, isolated database: a new PGlite folder, or a new database on the PostgreSQL server
  * (named tf_test_<random>) so that test files never see each other's rows or queue.
  */
-export async function createTestDatabase(kind: DbKind, env: Record<string, string> = {}): Promise<TestDatabase> {
+export async function createTestDatabase(kind: DbKind, extraEnv: Record<string, string> = {}): Promise<TestDatabase> {
   const dataDir = mkdtempSync(join(tmpdir(), 'tagfusion-test-'));
-  const base = { TAGFUSION_DATA_DIR: dataDir, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', PORT: '4000', TAGFUSION_WORKER_THREADS: '2', ...env };
+  const base = { TAGFUSION_DATA_DIR: dataDir, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', PORT: '4000', TAGFUSION_WORKER_THREADS: '2', ...extraEnv };
   if (kind === 'pglite') {
-    return { config: loadConfig(base), drop: async () => rmSync(dataDir, { recursive: true, force: true }) };
+    return { config: loadConfig(base), env: base, drop: async () => rmSync(dataDir, { recursive: true, force: true }) };
   }
   const adminUrl = process.env.TEST_DATABASE_URL!;
   const name = `tf_test_${randomBytes(6).toString('hex')}`;
   await withClient(adminUrl, (c) => c.query(`CREATE DATABASE ${name}`));
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
+  const env = { ...base, DATABASE_URL: url.toString() };
   return {
-    config: loadConfig({ ...base, DATABASE_URL: url.toString() }),
+    config: loadConfig(env),
+    env,
     drop: async () => {
       rmSync(dataDir, { recursive: true, force: true });
       await withClient(adminUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));

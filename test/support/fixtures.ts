@@ -50,3 +50,17 @@ export async function labelledDataset(n: number, labels: number[][] = [[1], [1, 
   }
   return writeDataset(rows.join('\n') + '\n', images);
 }
+
+/** A dataset whose image check takes a few seconds on one thread: time to watch or cancel it. */
+export async function slowDataset(n = 400) {
+  const fx = await writeDataset('');
+  const image = await noisyJpeg(640, 480);
+  const rows = ['ImageID,Labels,Caption'];
+  for (let i = 0; i < n; i++) {
+    rows.push(`${i}.jpg,${(i % 3) + 1},"caption ${i}"`);
+    writeFileSync(join(fx.imagesDir, `${i}.jpg`), image);
+  }
+  writeFileSync(fx.csvPath, rows.join('\n'));
+  return fx;
+}
+

@@ -1,0 +1,52 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { projectRoot } from '../src/paths.js';
+import { createTestDatabase, DB_KINDS, type TestDatabase } from './support/databases.js';
+import { writeDataset } from './support/fixtures.js';
+
+const run = promisify(execFile);
+const cli = (args: string[], env: Record<string, string>) => run(process.execPath, [join(projectRoot, 'bin', 'tagfusion.js'), ...args], { env: { ...process.env, ...env } });
+
+describe.each(DB_KINDS)('tagfusion import on %s', (kind) => {
+  const dbs: TestDatabase[] = [];
+  afterAll(async () => {
+    for (const db of dbs) await db.drop();
+  });
+
+  it('prints the documented JSON summary', async () => {
+    const db = await createTestDatabase(kind);
+    dbs.push(db);
+    const fx = await writeDataset('ImageID,Labels,Caption\n1.jpg,1,"a"\n2.jpg,2 1,"b"\n3.jpg,q,"bad"\n4.jpg,2,"no image"\n', { '1.jpg': 'jpeg', '2.jpg': 'jpeg' });
+    const { stdout } = await cli(['import', fx.csvPath, '--images', fx.imagesDir, '--name', 'cli', '--json'], db.env);
+    const out = JSON.parse(stdout);
+    expect(out).toMatchObject({
+      datasetId: expect.any(String),
+      version: 1,
+      sampleCount: 2,
+      labels: [
+        { id: 1, count: 2 },
+        { id: 2, count: 1 },
+      ],
+      rejected: [
+        { line: 4, imageId: '3.jpg', reason: 'label "q" is not an integer' },
+        { line: 5, imageId: '4.jpg', reason: 'image file is missing' },
+      ],
+    });
+  });
+
+  it('exits with a clear message for a missing file', async () => {
+    const db = await createTestDatabase(kind);
+    dbs.push(db);
+    const err = await cli(['import', '/nonexistent.csv', '--name', 'x'], db.env).catch((e) => e);
+    expect(err.code).toBe(2);
+    expect(err.stderr).toMatch(/tagfusion: CSV file \/nonexistent.csv does not exist/);
+  });
+
+  it('exits with a clear message for an invalid configuration', async () => {
+    const err = await cli(['import', '/x.csv', '--name', 'x'], { PORT: 'abc' }).catch((e) => e);
+    expect(err.code).toBe(2);
+    expect(err.stderr).toMatch(/Invalid configuration:\n {2}PORT: PORT must be a number/);
+  });
+});
