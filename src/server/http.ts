@@ -73,6 +73,9 @@ export async function startHttpServer(app: App, port = app.config.port, host = a
     validationRules: rules,
     formatError,
     includeStacktraceInErrorResponses: false,
+    // Our CLI closes the server, then the queue and database, in order; Apollo's own handler
+    // would re-raise the signal after stopping itself and kill the process mid-shutdown.
+    stopOnTerminationSignals: false,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       ApolloServerPluginLandingPageDisabled(),

@@ -1,0 +1,21 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from './support/databases.js';
+import { freePort, startServerProcess } from './support/process.js';
+
+describe('tagfusion serve', () => {
+  let db: TestDatabase;
+  afterAll(async () => db?.drop());
+
+  it('answers health on the embedded database and shuts down cleanly on SIGTERM', async () => {
+    db = await createTestDatabase('pglite');
+    const server = await startServerProcess(db.env, await freePort());
+    expect(await server.gql('{ health { status database } }')).toEqual({ health: { status: 'ok', database: 'pglite' } });
+    expect(existsSync(join(db.config.dataDir, 'tagfusion.pid'))).toBe(true);
+    await server.kill('SIGTERM');
+    expect(server.child.exitCode).toBe(0);
+    expect(existsSync(join(db.config.dataDir, 'tagfusion.pid'))).toBe(false); // the folder is released
+    expect(server.output()).toMatch(/shutting down/);
+  });
+});
