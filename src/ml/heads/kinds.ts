@@ -1,0 +1,28 @@
+/**
+ * The recipe's modules (DESIGN.md §1, the paper's ablation): single-modality heads, the
+ * concatenating FCNN, the cross-attention FCNN, and the logit fusions FM1–FM3, which average
+ * the logits of components trained side by side.
+ */
+export const HEAD_KINDS = ['vision', 'text', 'fm1', 'fcnn', 'fm2', 'xattn', 'fm3'] as const;
+export type HeadKind = (typeof HEAD_KINDS)[number];
+
+/** A trainable part; a head kind is the average of the logits of its components. */
+export type Component = 'vision' | 'text' | 'fcnn' | 'xattn';
+
+export const COMPONENTS: Record<HeadKind, Component[]> = {
+  vision: ['vision'],
+  text: ['text'],
+  fm1: ['vision', 'text'],
+  fcnn: ['fcnn'],
+  fm2: ['vision', 'text', 'fcnn'],
+  xattn: ['xattn'],
+  fm3: ['vision', 'text', 'xattn'],
+};
+
+export function needsImage(kind: HeadKind): boolean {
+  return COMPONENTS[kind].some((c) => c !== 'text');
+}
+
+export function needsText(kind: HeadKind): boolean {
+  return COMPONENTS[kind].some((c) => c !== 'vision');
+}
