@@ -12,12 +12,16 @@ import { JobRunner } from './jobs/runner.js';
 import { JobService } from './jobs/service.js';
 import { createLogger, type Logger } from './logger.js';
 import { RunService } from './runs/service.js';
+import { FeatureService } from './features/service.js';
+import { TrainingService } from './training/service.js';
 
 /** The services a resolver or CLI command calls. */
 export interface Services {
   datasets: DatasetService;
   runs: RunService;
   jobs: JobService;
+  features: FeatureService;
+  training: TrainingService;
 }
 
 export interface App {
@@ -58,13 +62,20 @@ export async function startApp(config: Config, options: AppOptions): Promise<App
     await queue.start();
     closers.push(() => queue.stop());
     const jobs = new JobService(db, queue, events);
-    const services: Services = { datasets: new DatasetService(db, jobs), runs: new RunService(db, events), jobs };
+    const services: Services = {
+      datasets: new DatasetService(db, jobs),
+      runs: new RunService(db, events),
+      jobs,
+      features: new FeatureService(db, jobs),
+      training: new TrainingService(db, jobs),
+    };
     let runner: JobRunner | undefined;
     if (options.workJobs) {
       const pool = new WorkerPool(config.workerThreads);
       closers.push(() => pool.close());
       runner = new JobRunner({
         db,
+        config,
         queue,
         pool,
         events,

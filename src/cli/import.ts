@@ -1,6 +1,6 @@
 import { startApp } from '../app.js';
 import { loadConfig } from '../config.js';
-import { ProgressLine } from './progress-line.js';
+import { succeeded, waitWithProgress } from './wait.js';
 
 interface ImportOptions {
   name: string;
@@ -15,20 +15,10 @@ export async function importCommand(csv: string, o: ImportOptions) {
   const config = loadConfig();
   const app = await startApp(config, { workJobs: true, logger: undefined });
   try {
-    const { datasets, jobs } = app.services;
+    const { datasets } = app.services;
     const job = await datasets.importDataset({ name: o.name, csvPath: csv, imagesDir: o.images, valFraction: o.valFraction, splitSeed: o.seed });
-    const bar = o.json ? undefined : new ProgressLine(process.stderr);
-    const stop = app.events.onEvent((e) => {
-      if (e.topic === 'job' && e.jobId === job.id) bar?.update(e.progress, e.message ?? '');
-    });
-    const done = await jobs.waitFor(job.id);
-    stop();
-    bar?.finish();
-    if (done.status !== 'SUCCEEDED') {
-      process.stderr.write(`tagfusion: import ${done.status.toLowerCase()}: ${done.error ?? done.message ?? ''}\n`);
-      process.exitCode = 2;
-      return;
-    }
+    const done = await waitWithProgress(app, job.id, Boolean(o.json));
+    if (!succeeded(done, 'import')) return;
     const result = done.result as { datasetId: string; version: number; reused: boolean };
     const dataset = await datasets.get(result.datasetId);
     const classes = await datasets.classes([dataset.id]);

@@ -1,5 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import type { Job as QueueJob } from 'pg-boss';
+import type { Config } from '../config.js';
 import type { Database } from '../db/database.js';
 import type { JobStatus } from '../db/generated/enums.js';
 import type { EventBus, JobEventType } from '../events/bus.js';
@@ -12,6 +13,7 @@ import type { AnyJobDefinition } from './types.js';
 
 export interface JobRunnerOptions {
   db: Database;
+  config: Config;
   queue: JobQueue;
   pool: WorkerPool;
   events: EventBus;
@@ -88,7 +90,7 @@ export class JobRunner {
     try {
       const payload = def.parsePayload(row.payload);
       const result = await def.run(
-        { jobId, attempt, signal: controller.signal, db: this.o.db, pool: this.o.pool, events: this.o.events, log, progress: (f, m) => reporter.report(f, m) },
+        { jobId, attempt, signal: controller.signal, db: this.o.db, config: this.o.config, pool: this.o.pool, events: this.o.events, log, progress: (f, m) => reporter.report(f, m) },
         payload,
       );
       await reporter.flush();

@@ -23,13 +23,22 @@ export class JobService {
 
   /** Creates the Job row and its queue message in one transaction. */
   async enqueue(kind: string, payload: Prisma.InputJsonValue, options: { runId?: string } = {}): Promise<Job> {
-    const job = await this.db.prisma.$transaction(async (tx) => {
-      const row = await tx.job.create({ data: { kind, payload, runId: options.runId } });
-      await this.queue.send(tx, kind, row.id);
-      return row;
+    return (await this.enqueueWith(kind, async () => ({ payload, runId: options.runId }))).job;
+  }
+
+  /**
+   * Creates rows the job is about (a run) and the job itself in one transaction: `build`
+   * returns the job's payload and the run it belongs to. Nothing is queued if `build` throws.
+   */
+  async enqueueWith<T extends { payload: Prisma.InputJsonValue; runId?: string }>(kind: string, build: (tx: Prisma.TransactionClient) => Promise<T>): Promise<T & { job: Job }> {
+    const out = await this.db.prisma.$transaction(async (tx) => {
+      const built = await build(tx);
+      const job = await tx.job.create({ data: { kind, payload: built.payload, runId: built.runId } });
+      await this.queue.send(tx, kind, job.id);
+      return { ...built, job };
     });
-    await this.events.publish({ topic: 'job', jobId: job.id, type: 'QUEUED', status: 'QUEUED', progress: 0 });
-    return job;
+    await this.events.publish({ topic: 'job', jobId: out.job.id, type: 'QUEUED', status: 'QUEUED', progress: 0 });
+    return out;
   }
 
   async get(id: string): Promise<Job> {

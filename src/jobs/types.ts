@@ -1,3 +1,4 @@
+import type { Config } from '../config.js';
 import type { Database } from '../db/database.js';
 import type { EventBus } from '../events/bus.js';
 import type { Logger } from '../logger.js';
@@ -11,6 +12,7 @@ export interface JobContext {
   /** aborted when the job is cancelled or its queue claim is lost */
   signal: AbortSignal;
   db: Database;
+  config: Config;
   pool: WorkerPool;
   events: EventBus;
   log: Logger;

@@ -7,6 +7,7 @@ import { datasetResolvers } from './datasets.js';
 import { healthResolvers } from './health.js';
 import { jobResolvers } from './jobs.js';
 import { runResolvers } from './runs.js';
+import { trainingResolvers } from './training.js';
 
 /** The public contract: every SDL file in src/schema, one per domain. */
 export function loadTypeDefs(dir = join(projectRoot, 'src', 'schema')): string[] {
@@ -19,6 +20,6 @@ export function loadTypeDefs(dir = join(projectRoot, 'src', 'schema')): string[]
 export function buildSchema(): GraphQLSchema {
   return makeExecutableSchema({
     typeDefs: loadTypeDefs(),
-    resolvers: [healthResolvers, datasetResolvers, runResolvers, jobResolvers] as never,
+    resolvers: [healthResolvers, datasetResolvers, runResolvers, jobResolvers, trainingResolvers] as never,
   });
 }

@@ -28,6 +28,7 @@ export function createLoaders(s: Services) {
     summaries: new DataLoader(async (ids: readonly string[]) => groupBy(ids, await s.runs.summaries(ids), (r) => r.runId)),
     epochMetrics: new DataLoader(async (ids: readonly string[]) => groupBy(ids, await s.runs.epochMetrics(ids), (r) => r.runId)),
     classMetrics: new DataLoader(async (ids: readonly string[]) => groupBy(ids, await s.runs.classMetrics(ids), (r) => r.runId)),
+    featureSets: new DataLoader(async (ids: readonly string[]) => groupBy(ids, await s.features.list(ids), (r) => r.datasetId)),
     artifacts: new DataLoader(async (ids: readonly string[]) => groupBy(ids, await s.runs.artifacts(ids), (r) => r.runId)),
   };
 }

@@ -1,3 +1,5 @@
 // piscina task entry points: each named export is a task (WorkerPool.run(name, ...)).
 // Tasks compute only: no database, no GraphQL; progress goes through the message port.
 export { imageCheck } from './image-check.js';
+export { encoderInfo, extractPart } from './features.js';
+export { trainModel } from './training.js';

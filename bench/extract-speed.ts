@@ -1,0 +1,121 @@
+/**
+ * Image feature extraction speed of `centernet-coco`: images/s with 1 and with 2 worker threads,
+ * each running its own encoder (as pool threads do), on generated 640×480 JPEGs or on a folder.
+ * Model loading and the first (compiling) call are timed apart from the steady state. Prints a
+ * table and writes bench/results/extract-speed.json.
+ *
+ *   npx tsx bench/extract-speed.ts [--images ../shared/datasets/comp5329-sample/images] [--n 96] [--threads 1,2] [--context]
+ */
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import sharp from 'sharp';
+
+interface Job {
+  paths: string[];
+  context: boolean;
+}
+interface Done {
+  seconds: number;
+  images: number;
+  loadSeconds: number;
+  backend: string;
+  tensorsBefore: number;
+  tensorsAfter: number;
+}
+
+if (isMainThread) await main();
+else await work(workerData as Job);
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { images: { type: 'string' }, n: { type: 'string', default: '96' }, threads: { type: 'string', default: '1,2' }, context: { type: 'boolean', default: false } } });
+  const n = Number(values.n);
+  const paths = values.images ? listImages(resolve(values.images), n) : await generateImages(n);
+  const rows: Record<string, string | number>[] = [];
+  for (const threads of values.threads!.split(',').map(Number)) {
+    // Node 20 workers do not inherit tsx's loader hooks: each worker loads this file through tsx's API.
+    const boot = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => tsx.tsImport(${JSON.stringify(import.meta.url)}, ${JSON.stringify(import.meta.url)}))`;
+    const spawn = (t: number) => new Worker(boot, { eval: true, workerData: { paths: paths.filter((_, i) => i % threads === t), context: values.context } satisfies Job });
+    const workers = Array.from({ length: threads }, (_, t) => spawn(t));
+    const ready = workers.map((w) => once<string>(w));
+    const loads = await Promise.all(ready); // each has loaded its model and run one warm-up image
+    const t0 = performance.now();
+    const finished = workers.map((w) => once<Done>(w));
+    for (const w of workers) w.postMessage('go');
+    const results = await Promise.all(finished);
+    const seconds = (performance.now() - t0) / 1000;
+    await Promise.all(workers.map((w) => w.terminate()));
+    const row = {
+      threads,
+      images: paths.length,
+      seconds: +seconds.toFixed(2),
+      imagesPerSecond: +(paths.length / seconds).toFixed(2),
+      msPerImagePerThread: +((1000 * seconds * threads) / paths.length).toFixed(1),
+      loadSeconds: +Math.max(...results.map((r) => r.loadSeconds)).toFixed(2),
+      backend: results[0].backend,
+      tensorGrowth: Math.max(...results.map((r) => r.tensorsAfter - r.tensorsBefore)),
+      ready: loads.length,
+    };
+    rows.push(row);
+    console.log(Object.entries(row).map(([k, v]) => `${k}=${v}`).join('  '));
+  }
+  const out = { encoder: values.context ? 'centernet-coco (context, 288-d)' : 'centernet-coco (160-d)', source: values.images ?? 'generated 640×480 JPEGs', cpus: cpus().length, cpu: cpus()[0]?.model, node: process.version, date: new Date().toISOString(), rows };
+  mkdirSync(join(import.meta.dirname, 'results'), { recursive: true });
+  writeFileSync(join(import.meta.dirname, 'results', 'extract-speed.json'), JSON.stringify(out, null, 2) + '\n');
+}
+
+async function work(job: Job): Promise<void> {
+  const tf = await import('@tensorflow/tfjs');
+  const { createCenternetEncoder } = await import('../src/ml/encoders/centernet.js');
+  sharp.concurrency(1); // as DESIGN.md measured: parallelism comes from images, not from libvips threads
+  const t0 = performance.now();
+  const encoder = await createCenternetEncoder({ context: job.context });
+  await encoder.encode([{ path: job.paths[0] }]);
+  const loadSeconds = (performance.now() - t0) / 1000;
+  const go = once<string>(parentPort!);
+  parentPort!.postMessage('ready');
+  await go;
+  const tensorsBefore = tf.memory().numTensors;
+  const t1 = performance.now();
+  const features = await encoder.encode(job.paths.map((path) => ({ path })));
+  const done: Done = { seconds: (performance.now() - t1) / 1000, images: features.length, loadSeconds, backend: encoder.backend, tensorsBefore, tensorsAfter: tf.memory().numTensors };
+  parentPort!.postMessage(done);
+}
+
+function once<T>(port: { once(event: 'message', cb: (v: T) => void): unknown; once(event: 'error', cb: (e: Error) => void): unknown }): Promise<T> {
+  return new Promise((ok, fail) => {
+    port.once('message', ok);
+    if (port instanceof Worker) port.once('error', fail);
+  });
+}
+
+function listImages(dir: string, n: number): string[] {
+  const names = readdirSync(dir).filter((f) => /\.(jpe?g|png)$/i.test(f));
+  names.sort((a, b) => parseInt(a, 10) - parseInt(b, 10) || a.localeCompare(b));
+  return names.slice(0, n).map((f) => join(dir, f));
+}
+
+/** COCO-sized JPEGs of smooth colour fields with noise, so decoding costs what a photo costs. */
+async function generateImages(n: number): Promise<string[]> {
+  const dir = join(tmpdir(), `tagfusion-extract-bench-${process.pid}`);
+  mkdirSync(dir, { recursive: true });
+  const [w, h] = [640, 480];
+  const paths: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const px = Buffer.alloc(w * h * 3);
+    for (let p = 0; p < w * h; p++) {
+      const x = p % w;
+      const y = Math.floor(p / w);
+      const noise = ((p * 2654435761 + i * 97) >>> 27) * 4;
+      px[p * 3] = (x * (i + 1)) & 255;
+      px[p * 3 + 1] = (y + noise) & 255;
+      px[p * 3 + 2] = ((x + y) * 3 + i * 40) & 255;
+    }
+    const path = join(dir, `${i}.jpg`);
+    await sharp(px, { raw: { width: w, height: h, channels: 3 } }).jpeg({ quality: 90 }).toFile(path);
+    paths.push(path);
+  }
+  return paths;
+}

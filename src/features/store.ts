@@ -1,0 +1,79 @@
+import { mkdir, readFile, readdir, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/**
+ * The feature cache on disk. A feature set is the output of one encoder version on one dataset
+ * content (its checksum) for one input variant (original, flipped images, a synonym round of
+ * the captions). It is written in parts of PART_SIZE samples, each written to a temporary file
+ * and renamed, so an interrupted extraction resumes from the parts already there.
+ */
+export const PART_SIZE = 256;
+
+export interface FeatureSetKey {
+  encoderId: string;
+  encoderVersion: string;
+  /** the dataset's content checksum */
+  contentHash: string;
+  /** 'original', 'flip', or 'syn1', 'syn2', … */
+  variant: string;
+}
+
+export interface FeatureSetMeta extends FeatureSetKey {
+  dim: number;
+  count: number;
+  preprocessing: Record<string, unknown>;
+  createdAt: string;
+}
+
+const safe = (s: string) => s.replace(/[^A-Za-z0-9._-]/g, '_');
+
+export function featureSetDir(root: string, k: FeatureSetKey): string {
+  return join(root, safe(k.encoderId), safe(k.encoderVersion), safe(k.contentHash), safe(k.variant));
+}
+
+const partName = (part: number) => `part-${String(part).padStart(5, '0')}.f32`;
+
+export const partCount = (count: number) => Math.ceil(count / PART_SIZE);
+
+/** Parts already written (complete ones only: temporary files are ignored). */
+export async function existingParts(dir: string): Promise<Set<number>> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  return new Set(names.filter((n) => /^part-\d{5}\.f32$/.test(n)).map((n) => Number(n.slice(5, 10))));
+}
+
+export async function writePart(dir: string, part: number, vectors: Float32Array[], dim: number): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  const data = new Float32Array(vectors.length * dim);
+  vectors.forEach((v, i) => {
+    if (v.length !== dim) throw new Error(`feature of length ${v.length}, expected ${dim}`);
+    data.set(v, i * dim);
+  });
+  const tmp = join(dir, `${partName(part)}.${process.pid}.tmp`);
+  await writeFile(tmp, new Uint8Array(data.buffer));
+  await rename(tmp, join(dir, partName(part)));
+}
+
+/** The whole set as one row-major matrix [count × dim]. */
+export async function readFeatureSet(dir: string, count: number, dim: number): Promise<Float32Array> {
+  const out = new Float32Array(count * dim);
+  for (let part = 0; part < partCount(count); part++) {
+    const bytes = await readFile(join(dir, partName(part)));
+    const expected = Math.min(PART_SIZE, count - part * PART_SIZE) * dim * 4;
+    if (bytes.byteLength !== expected) throw new Error(`feature part ${part} in ${dir} has ${bytes.byteLength} bytes, expected ${expected}`);
+    // Copy: a small file's Buffer may sit at an offset that is not a multiple of 4.
+    out.set(new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)), part * PART_SIZE * dim);
+  }
+  return out;
+}
+
+export async function writeMeta(dir: string, meta: FeatureSetMeta): Promise<void> {
+  await writeFile(join(dir, 'meta.json'), JSON.stringify(meta, null, 2));
+}
+
+export async function readMeta(dir: string): Promise<FeatureSetMeta | undefined> {
+  try {
+    return JSON.parse(await readFile(join(dir, 'meta.json'), 'utf8')) as FeatureSetMeta;
+  } catch {
+    return undefined;
+  }
+}

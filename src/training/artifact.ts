@@ -1,0 +1,56 @@
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { EncoderSpec } from '../ml/encoders/registry.js';
+import type { EncoderInfo } from '../ml/encoders/types.js';
+import type { TrainedModel } from '../ml/train.js';
+import type { TrainingInput } from './input.js';
+
+export const ARTIFACT_FORMAT = 'tagfusion-model/1';
+
+/** A saved model: everything needed to rebuild it and to encode new inputs the same way. */
+export interface ModelArtifact {
+  format: typeof ARTIFACT_FORMAT;
+  runId: string;
+  datasetId: string;
+  /** label ids in the order of the model's outputs */
+  classIds: number[];
+  encoders: { text?: { spec: EncoderSpec; info: EncoderInfo }; image?: { spec: EncoderSpec; info: EncoderInfo } };
+  training: TrainingInput;
+  /** weights as base64 little-endian float32, exact */
+  model: Omit<TrainedModel, 'weights'> & { weights: Record<string, { shape: number[]; base64: string }> };
+}
+
+export function toArtifact(base: Omit<ModelArtifact, 'format' | 'model'>, model: TrainedModel): ModelArtifact {
+  const weights = Object.fromEntries(
+    Object.entries(model.weights).map(([k, w]) => [k, { shape: w.shape, base64: Buffer.from(new Float32Array(w.data).buffer).toString('base64') }]),
+  );
+  return { format: ARTIFACT_FORMAT, ...base, model: { ...model, weights } };
+}
+
+/** Weights back as Float32Arrays. */
+export function artifactWeights(a: ModelArtifact): Record<string, { shape: number[]; data: Float32Array }> {
+  return Object.fromEntries(
+    Object.entries(a.model.weights).map(([k, w]) => {
+      const bytes = Buffer.from(w.base64, 'base64');
+      return [k, { shape: w.shape, data: new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)) }];
+    }),
+  );
+}
+
+/** Writes model.json under root/runId atomically; returns its path relative to root, size and sha256. */
+export async function saveArtifact(root: string, a: ModelArtifact): Promise<{ uri: string; sizeBytes: number; checksum: string }> {
+  const dir = join(root, a.runId);
+  await mkdir(dir, { recursive: true });
+  const bytes = Buffer.from(JSON.stringify(a));
+  const tmp = join(dir, `model.json.${process.pid}.tmp`);
+  await writeFile(tmp, bytes);
+  await rename(tmp, join(dir, 'model.json'));
+  return { uri: `${a.runId}/model.json`, sizeBytes: bytes.byteLength, checksum: createHash('sha256').update(bytes).digest('hex') };
+}
+
+export async function loadArtifact(path: string): Promise<ModelArtifact> {
+  const a = JSON.parse(await readFile(path, 'utf8')) as ModelArtifact;
+  if (a.format !== ARTIFACT_FORMAT) throw new Error(`${path} is not a ${ARTIFACT_FORMAT} artifact (format ${String(a.format)})`);
+  return a;
+}

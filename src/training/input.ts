@@ -1,0 +1,55 @@
+import { z } from 'zod';
+import { errors } from '../errors.js';
+import { HEAD_KINDS } from '../ml/heads/kinds.js';
+
+const encoderSpec = z.object({ id: z.string().min(1), path: z.string().min(1).nullish(), hubId: z.string().min(1).nullish() });
+
+/** The default encoders when a training input names none (see docs/BENCHMARKS.md). */
+export const DEFAULT_ENCODERS = { vision: 'centernet-coco', text: 'tfidf' } as const;
+
+/** What `startTraining` and `tagfusion train` accept. Defaults follow the paper where it says. */
+export const trainingInputSchema = z.object({
+  datasetId: z.string().min(1, 'datasetId must not be empty'),
+  /** more labelled datasets whose every sample is training data (validation stays datasetId's) */
+  extraTrainDatasetIds: z.array(z.string().min(1)).max(20).default([]),
+  name: z.string().max(200).nullish(),
+  head: z.enum(HEAD_KINDS, { message: `head must be one of ${HEAD_KINDS.join(', ')}` }),
+  visionEncoder: encoderSpec.nullish(),
+  textEncoder: encoderSpec.nullish(),
+  learningRate: z.number().positive('learningRate must be positive').max(1, 'learningRate must be at most 1').default(1e-3),
+  batchSize: z.number().int().min(1, 'batchSize must be at least 1').max(8192).default(64),
+  epochs: z.number().int().min(1, 'epochs must be at least 1').max(1000).default(20),
+  optimizer: z.enum(['adam', 'adamw'], { message: 'optimizer must be adam or adamw' }).default('adam'),
+  weightDecay: z.number().min(0).max(1).default(0.01),
+  seed: z.number().int().default(42),
+  lossWeighting: z.enum(['none', 'recipe'], { message: 'lossWeighting must be none or recipe' }).default('recipe'),
+  hiddenUnits: z.number().int().min(0).max(8192).default(0),
+  dropout: z.number().min(0).lt(1).default(0),
+  attentionDim: z.number().int().min(1).max(4096).default(64),
+  /** image tokens of the cross-attention; default: 80 for centernet-coco (one per COCO class) */
+  imageTokens: z.number().int().min(1).nullish(),
+  earlyStopping: z
+    .object({ metric: z.enum(['microF1', 'macroF1', 'samplesF1', 'loss']).default('microF1'), patience: z.number().int().min(1).default(5) })
+    .nullish(),
+  thresholds: z.enum(['fixed', 'tuned'], { message: 'thresholds must be fixed or tuned' }).default('fixed'),
+  augmentation: z
+    .object({
+      /** train on mirrored images too (features of flipped images are cached) */
+      flip: z.boolean().default(false),
+      /** rounds of synonym-replaced captions (each a cached feature set) */
+      synonymRounds: z.number().int().min(0).max(10).default(0),
+    })
+    .default({ flip: false, synonymRounds: 0 }),
+});
+
+export type TrainingInput = z.infer<typeof trainingInputSchema>;
+
+export function parseTrainingInput(raw: unknown): TrainingInput {
+  const parsed = trainingInputSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const field = issue.path.join('.');
+    throw errors.badInput(`${field || 'input'}: ${issue.message}`, { field });
+  }
+  return parsed.data;
+}
