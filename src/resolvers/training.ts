@@ -16,7 +16,7 @@ export const trainingResolvers: Resolvers = {
       services.training.startTraining(
         strip({
           ...input,
-          head: lower(input.head),
+          head: lower(input.head)?.replace('_', '-'),
           optimizer: lower(input.optimizer),
           lossWeighting: lower(input.lossWeighting),
           thresholds: lower(input.thresholds),

@@ -39,14 +39,17 @@ export function artifactWeights(a: ModelArtifact): Record<string, { shape: numbe
 }
 
 /** Writes model.json under root/runId atomically; returns its path relative to root, size and sha256. */
-export async function saveArtifact(root: string, a: ModelArtifact): Promise<{ uri: string; sizeBytes: number; checksum: string }> {
-  const dir = join(root, a.runId);
+export const saveArtifact = (root: string, a: ModelArtifact) => saveJson(root, a.runId, a);
+
+/** Writes any artifact document as root/runId/model.json, atomically. */
+export async function saveJson(root: string, runId: string, document: object): Promise<{ uri: string; sizeBytes: number; checksum: string }> {
+  const dir = join(root, runId);
   await mkdir(dir, { recursive: true });
-  const bytes = Buffer.from(JSON.stringify(a));
+  const bytes = Buffer.from(JSON.stringify(document));
   const tmp = join(dir, `model.json.${process.pid}.tmp`);
   await writeFile(tmp, bytes);
   await rename(tmp, join(dir, 'model.json'));
-  return { uri: `${a.runId}/model.json`, sizeBytes: bytes.byteLength, checksum: createHash('sha256').update(bytes).digest('hex') };
+  return { uri: `${runId}/model.json`, sizeBytes: bytes.byteLength, checksum: createHash('sha256').update(bytes).digest('hex') };
 }
 
 export async function loadArtifact(path: string): Promise<ModelArtifact> {

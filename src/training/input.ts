@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { errors } from '../errors.js';
-import { HEAD_KINDS } from '../ml/heads/kinds.js';
+import { TRAINING_HEADS } from '../ml/heads/kinds.js';
 
 const encoderSpec = z.object({ id: z.string().min(1), path: z.string().min(1).nullish(), hubId: z.string().min(1).nullish() });
 
@@ -13,7 +13,9 @@ export const trainingInputSchema = z.object({
   /** more labelled datasets whose every sample is training data (validation stays datasetId's) */
   extraTrainDatasetIds: z.array(z.string().min(1)).max(20).default([]),
   name: z.string().max(200).nullish(),
-  head: z.enum(HEAD_KINDS, { message: `head must be one of ${HEAD_KINDS.join(', ')}` }),
+  head: z.enum(TRAINING_HEADS, { message: `head must be one of ${TRAINING_HEADS.join(', ')}` }),
+  /** tokens per caption for BERT (text-finetune) */
+  maxLength: z.number().int().min(8).max(512).default(64),
   visionEncoder: encoderSpec.nullish(),
   textEncoder: encoderSpec.nullish(),
   learningRate: z.number().positive('learningRate must be positive').max(1, 'learningRate must be at most 1').default(1e-3),

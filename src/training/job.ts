@@ -2,13 +2,16 @@ import { z } from 'zod';
 import { ensureFeatureSet, loadDatasetForExtraction, type ExtractedSet } from '../features/extract.js';
 import { artifactRoot, featureStoreRoot } from '../features/paths.js';
 import type { JobContext, JobDefinition } from '../jobs/types.js';
-import { needsImage, needsText } from '../ml/heads/kinds.js';
+import { needsImage, needsText, type HeadKind } from '../ml/heads/kinds.js';
 import type { EncoderSpec } from '../ml/encoders/registry.js';
 import type { EpochReport, SplitReport, TrainedModel } from '../ml/train.js';
 import { RunService } from '../runs/service.js';
 import type { EpochMetricInput, ClassMetricInput } from '../runs/repository.js';
 import type { EpochMessage, TrainModelInput, TrainingSource } from '../workers/training.js';
-import { saveArtifact, toArtifact } from './artifact.js';
+import type { FinetuneInput } from '../workers/finetune.js';
+import type { FinetunedModel } from '../ml/finetune.js';
+import { join } from 'node:path';
+import { saveArtifact, saveJson, toArtifact } from './artifact.js';
 import { DEFAULT_ENCODERS, parseTrainingInput, type TrainingInput } from './input.js';
 
 const payloadSchema = z.object({ runId: z.string() });
@@ -32,7 +35,8 @@ export const trainJob: JobDefinition<{ runId: string }, { runId: string; artifac
     const input = parseTrainingInput(run.config);
     await runs.setStatus(runId, 'RUNNING');
     try {
-      return await train(ctx, runs, runId, input);
+      if (input.head === 'text-finetune') return await finetune(ctx, runs, runId, input);
+      return await train(ctx, runs, runId, input as TrainingInput & { head: HeadKind });
     } catch (err) {
       await runs.setStatus(runId, ctx.signal.aborted ? 'CANCELLED' : 'FAILED', { error: ctx.signal.aborted ? 'cancelled' : (err as Error).message });
       throw err;
@@ -40,7 +44,7 @@ export const trainJob: JobDefinition<{ runId: string }, { runId: string; artifac
   },
 };
 
-async function train(ctx: JobContext, runs: RunService, runId: string, input: TrainingInput) {
+async function train(ctx: JobContext, runs: RunService, runId: string, input: TrainingInput & { head: HeadKind }) {
   const started = performance.now();
   const main = await loadDatasetForExtraction(ctx.db.prisma, input.datasetId);
   const extras = await Promise.all(input.extraTrainDatasetIds.map((id) => loadDatasetForExtraction(ctx.db.prisma, id)));
@@ -133,26 +137,100 @@ async function train(ctx: JobContext, runs: RunService, runId: string, input: Tr
     model,
   );
   const saved = await saveArtifact(artifactRoot(ctx.config), artifact);
-  await ctx.db.prisma.artifact.upsert({
-    where: { runId_name: { runId, name: 'model' } },
-    create: { runId, name: 'model', kind: 'tagfusion-model', ...saved, metadata: { format: artifact.format, head: input.head } },
-    update: saved,
-  });
-  const summary = {
+  await finishRun(ctx, runs, runId, backend, saved, {
     bestEpoch: model.bestEpoch,
     epochsRun: model.epochsRun,
     parameters: model.parameterCount,
     encoderParameters: (text?.encoder.parameters ?? 0) + (image?.encoder.parameters ?? 0),
-    artifactBytes: saved.sizeBytes,
     seconds: (performance.now() - started) / 1000,
     trainSamples: sources.reduce((n, s) => n + s.trainRows.length, 0),
     thresholds: model.thresholds,
     val: flatMetrics(model.val),
     encoders: { text: text && { id: text.encoder.id, version: text.encoder.version }, image: image && { id: image.encoder.id, version: image.encoder.version } },
-  };
-  await ctx.db.prisma.run.update({ where: { id: runId }, data: { summary, backend } });
-  await runs.setStatus(runId, 'SUCCEEDED', { backend });
+  });
   return { runId, artifact: saved.uri };
+}
+
+/**
+ * BERT fine-tuned end to end with its classifier (the paper's text module). Captions of the
+ * main dataset's training split and of every extra dataset train it; validation is the main
+ * dataset's. The fine-tuned BERT is saved beside model.json in the artifact folder.
+ */
+async function finetune(ctx: JobContext, runs: RunService, runId: string, input: TrainingInput) {
+  const started = performance.now();
+  const main = await loadDatasetForExtraction(ctx.db.prisma, input.datasetId);
+  const extras = await Promise.all(input.extraTrainDatasetIds.map((id) => loadDatasetForExtraction(ctx.db.prisma, id)));
+  const classes = main.classIds.length;
+  const index = new Map(main.classIds.map((id, i) => [id, i]));
+  const split = (picks: { d: typeof main; rows: number[] }[]) => {
+    const captions = picks.flatMap(({ d, rows }) => rows.map((r) => d.samples[r].caption));
+    const labels = new Uint8Array(captions.length * classes);
+    let at = 0;
+    for (const { d, rows } of picks) for (const r of rows) d.labels[r].forEach((l) => index.has(l) && (labels[at * classes + index.get(l)!] = 1)), at++;
+    return { captions, labels };
+  };
+  const rowsOf = (d: typeof main, s: string) => d.splits.flatMap((x, i) => (x === s ? [i] : []));
+  const train = split([{ d: main, rows: rowsOf(main, 'TRAIN') }, ...extras.map((d) => ({ d, rows: d.splits.map((_, i) => i) }))]);
+  const val = split([{ d: main, rows: rowsOf(main, 'VAL') }]);
+  const dir = join(artifactRoot(ctx.config), runId);
+  ctx.progress(0.02, `fine-tuning bert on ${train.captions.length} captions`);
+  let writing = Promise.resolve();
+  const result = await ctx.pool.run<FinetuneInput, { model: FinetunedModel; backend: string; bertSource: string; vocabSize: number }>(
+    'finetuneText',
+    {
+      device: ctx.config.device,
+      source: { path: input.textEncoder?.path, hubId: input.textEncoder?.hubId },
+      maxLength: input.maxLength,
+      classes,
+      train,
+      val,
+      saveDir: join(dir, 'bert'),
+      config: { ...input, earlyStopping: input.earlyStopping ?? null, synonymRounds: input.augmentation.synonymRounds },
+    },
+    {
+      signal: ctx.signal,
+      onMessage: (m) => {
+        const { report } = m as EpochMessage;
+        writing = writing.then(() => recordEpoch(runs, runId, report, main.classIds));
+        ctx.progress((report.epoch + 1) / input.epochs, `epoch ${report.epoch + 1}: val micro-F1 ${report.val.metrics.microF1.toFixed(4)}`);
+      },
+    },
+  );
+  await writing;
+  const { model, backend } = result;
+  const artifact = {
+    format: 'tagfusion-bert-finetune/1',
+    runId,
+    datasetId: input.datasetId,
+    classIds: main.classIds,
+    bert: { dir: 'bert', source: result.bertSource, vocabSize: result.vocabSize, maxLength: input.maxLength },
+    training: input,
+    model,
+  };
+  const saved = await saveJson(artifactRoot(ctx.config), runId, artifact);
+  await finishRun(ctx, runs, runId, backend, saved, {
+    bestEpoch: model.bestEpoch,
+    epochsRun: model.epochsRun,
+    parameters: model.parameterCount,
+    encoderParameters: 0,
+    seconds: (performance.now() - started) / 1000,
+    trainSamples: train.captions.length,
+    thresholds: model.thresholds,
+    val: flatMetrics(model.val),
+    encoders: { text: { id: 'bert', source: result.bertSource } },
+  });
+  return { runId, artifact: saved.uri };
+}
+
+/** Records the artifact row, the summary and the final status. */
+async function finishRun(ctx: JobContext, runs: RunService, runId: string, backend: string, saved: { uri: string; sizeBytes: number; checksum: string }, summary: Record<string, unknown>) {
+  await ctx.db.prisma.artifact.upsert({
+    where: { runId_name: { runId, name: 'model' } },
+    create: { runId, name: 'model', kind: 'tagfusion-model', ...saved },
+    update: saved,
+  });
+  await ctx.db.prisma.run.update({ where: { id: runId }, data: { summary: { ...summary, artifactBytes: saved.sizeBytes } as object, backend } });
+  await runs.setStatus(runId, 'SUCCEEDED', { backend });
 }
 
 /** Cross-attention tokens: one per COCO class for centernet-coco, else the largest small divisor. */

@@ -26,3 +26,13 @@ export function needsImage(kind: HeadKind): boolean {
 export function needsText(kind: HeadKind): boolean {
   return COMPONENTS[kind].some((c) => c !== 'vision');
 }
+
+/** What a training run can train: a head on cached features, or BERT fine-tuned end to end. */
+export const TRAINING_HEADS = [...HEAD_KINDS, 'text-finetune'] as const;
+export type TrainingHead = (typeof TRAINING_HEADS)[number];
+
+/** Modalities a training head reads. */
+export function modalitiesOf(head: TrainingHead): { image: boolean; text: boolean } {
+  if (head === 'text-finetune') return { image: false, text: true };
+  return { image: needsImage(head), text: needsText(head) };
+}
