@@ -6,7 +6,7 @@
  *
  *   npx tsx bench/extract-speed.ts [--images ../shared/datasets/comp5329-sample/images] [--n 96] [--threads 1,2] [--context]
  */
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -41,11 +41,14 @@ async function main(): Promise<void> {
     const workers = Array.from({ length: threads }, (_, t) => spawn(t));
     const ready = workers.map((w) => once<string>(w));
     const loads = await Promise.all(ready); // each has loaded its model and run one warm-up image
+    const [cpu0, machine0] = [process.cpuUsage(), machineBusySeconds()];
     const t0 = performance.now();
     const finished = workers.map((w) => once<Done>(w));
     for (const w of workers) w.postMessage('go');
     const results = await Promise.all(finished);
     const seconds = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
+    const ownBusy = (cpu.user + cpu.system) / 1e6;
     await Promise.all(workers.map((w) => w.terminate()));
     const row = {
       threads,
@@ -55,6 +58,8 @@ async function main(): Promise<void> {
       msPerImagePerThread: +((1000 * seconds * threads) / paths.length).toFixed(1),
       loadSeconds: +Math.max(...results.map((r) => r.loadSeconds)).toFixed(2),
       backend: results[0].backend,
+      // The machine is shared: cores kept busy by other processes meanwhile (0 = a clean measurement).
+      othersBusyCores: machine0 === undefined ? 'n/a' : +Math.max(0, (machineBusySeconds()! - machine0 - ownBusy) / seconds).toFixed(2),
       tensorGrowth: Math.max(...results.map((r) => r.tensorsAfter - r.tensorsBefore)),
       ready: loads.length,
     };
@@ -89,6 +94,16 @@ function once<T>(port: { once(event: 'message', cb: (v: T) => void): unknown; on
     port.once('message', ok);
     if (port instanceof Worker) port.once('error', fail);
   });
+}
+
+/** CPU seconds all processes have spent busy since boot (Linux /proc/stat), or undefined elsewhere. */
+function machineBusySeconds(): number | undefined {
+  try {
+    const [user, nice, system, , , irq, softirq] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    return (user + nice + system + irq + softirq) / 100; // USER_HZ is 100 on Linux
+  } catch {
+    return undefined;
+  }
 }
 
 function listImages(dir: string, n: number): string[] {

@@ -57,6 +57,7 @@ program
   .requiredOption('--head <kind>', 'vision, text, fm1, fcnn, fm2, xattn or fm3')
   .option('--name <name>', 'run name')
   .option('--extra-train <ids...>', 'more labelled datasets used entirely for training')
+  .option('--components <runIds...>', 'fm1/fm2/fm3: fuse these finished runs instead of training')
   .option('--vision-encoder <id>', 'image encoder (default centernet-coco)')
   .option('--vision-encoder-path <dir>', 'local folder of the image encoder model')
   .option('--vision-encoder-hub <id>', 'hub id of the image encoder model')

@@ -18,6 +18,7 @@ export interface TrainFlags extends EncoderFlags {
   head: string;
   name?: string;
   extraTrain?: string[];
+  components?: string[];
   lr?: number;
   batchSize?: number;
   epochs?: number;
@@ -44,6 +45,7 @@ export async function trainCommand(o: TrainFlags) {
       head: o.head,
       name: o.name,
       extraTrainDatasetIds: o.extraTrain,
+      componentRunIds: o.components,
       visionEncoder: spec(o.visionEncoder, o.visionEncoderPath, o.visionEncoderHub),
       textEncoder: spec(o.textEncoder, o.textEncoderPath, o.textEncoderHub),
       learningRate: o.lr,

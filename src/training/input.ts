@@ -12,6 +12,11 @@ export const trainingInputSchema = z.object({
   datasetId: z.string().min(1, 'datasetId must not be empty'),
   /** more labelled datasets whose every sample is training data (validation stays datasetId's) */
   extraTrainDatasetIds: z.array(z.string().min(1)).max(20).default([]),
+  /**
+   * fm1/fm2/fm3 only: fuse these finished runs' logits (the paper's logits fusion: no training)
+   * instead of training the components side by side.
+   */
+  componentRunIds: z.array(z.string().min(1)).max(10).default([]),
   name: z.string().max(200).nullish(),
   head: z.enum(TRAINING_HEADS, { message: `head must be one of ${TRAINING_HEADS.join(', ')}` }),
   /** tokens per caption for BERT (text-finetune) */

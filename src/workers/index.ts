@@ -4,3 +4,4 @@ export { imageCheck } from './image-check.js';
 export { encoderInfo, extractPart } from './features.js';
 export { trainModel } from './training.js';
 export { finetuneText } from './finetune.js';
+export { componentLogits } from './fusion.js';

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { featureStoreRoot, artifactRoot } from '../../src/features/paths.js';
@@ -112,5 +113,26 @@ describe('training through the API (embedded database)', () => {
     const sets = await server.app.db.prisma.featureSet.findMany({ where: { datasetId } });
     expect(sets).toEqual(before); // same set, same extraction time: nothing was recomputed
     expect((await server.data(RUN, { id: startTraining.id })).run.status).toBe('SUCCEEDED');
+  });
+
+  it('fine-tunes BERT end to end (text-finetune) and saves it with its classifier', async () => {
+    const { startTraining } = await server.data(START, { input: { datasetId, head: 'TEXT_FINETUNE', epochs: 2, learningRate: 0.003, batchSize: 32, maxLength: 24 } });
+    const { jobs } = await server.data(`{ jobs(kind: ["train"], first: 1) { id } }`);
+    expect((await waitForJob(server, jobs[0].id, 120_000)).status).toBe('SUCCEEDED');
+    const { run } = await server.data(RUN, { id: startTraining.id });
+    expect(run.status, run.error).toBe('SUCCEEDED');
+    expect(run.epochMetrics.filter((m: any) => m.name === 'microF1')).toHaveLength(2);
+    expect(run.summary).toMatchObject({ encoders: { text: { id: 'bert', source: 'random:42' } }, parameters: expect.any(Number) });
+    expect(run.summary.val.microF1).toBeGreaterThan(0.3);
+    const dir = join(artifactRoot(server.app.config), startTraining.id, 'bert');
+    for (const f of ['config.json', 'model.safetensors', 'vocab.txt']) expect(existsSync(join(dir, f)), f).toBe(true);
+  });
+
+  it('refuses to fuse runs that do not make up the fusion', async () => {
+    const { runs } = await server.data(`{ runs(filter: { kind: ["train"], status: [SUCCEEDED] }, first: 1) { nodes { id } } }`);
+    const r = await server.gql(START, { input: { datasetId, head: 'FM1', componentRunIds: [runs.nodes[0].id] } });
+    expect(r.errors?.[0].message).toMatch(/fm1 fuses one run of each of vision, text; got text/);
+    const wrongHead = await server.gql(START, { input: { datasetId, head: 'TEXT', componentRunIds: [runs.nodes[0].id] } });
+    expect(wrongHead.errors?.[0].message).toMatch(/componentRunIds applies to fm1, fm2 and fm3/);
   });
 });

@@ -1,0 +1,132 @@
+import { ensureFeatureSet, loadDatasetForExtraction, type ExtractedSet } from '../features/extract.js';
+import { artifactRoot, featureStoreRoot } from '../features/paths.js';
+import type { JobContext } from '../jobs/types.js';
+import type { EncoderSpec } from '../ml/encoders/registry.js';
+import { needsImage, needsText, type HeadKind } from '../ml/heads/kinds.js';
+import type { TrainedModel } from '../ml/train.js';
+import type { RunService } from '../runs/service.js';
+import type { EpochMessage, TrainModelInput, TrainingSource } from '../workers/training.js';
+import { saveArtifact, toArtifact } from './artifact.js';
+import { DEFAULT_ENCODERS, type TrainingInput } from './input.js';
+import { finishRun, flatMetrics, recordEpoch } from './record.js';
+
+/** Share of the progress bar given to feature extraction (cached features make it instant). */
+const EXTRACTION_SHARE = 0.3;
+
+/**
+ * A head or fusion module on cached features: features from the cache (computed if missing),
+ * training in the pool with each epoch recorded as it ends, then the artifact and summary.
+ */
+export async function trainOnFeatures(ctx: JobContext, runs: RunService, runId: string, input: TrainingInput & { head: HeadKind }) {
+  const started = performance.now();
+  const main = await loadDatasetForExtraction(ctx.db.prisma, input.datasetId);
+  const extras = await Promise.all(input.extraTrainDatasetIds.map((id) => loadDatasetForExtraction(ctx.db.prisma, id)));
+  // Fitted encoders (tfidf, bert without weights) must see one vocabulary across all datasets.
+  const fitCaptions = [...main.fitCaptions, ...extras.flatMap((d) => d.samples.map((s) => s.caption))];
+  const datasets = [main, ...extras].map((d) => ({ ...d, fitCaptions }));
+  const visionSpec = input.visionEncoder ?? { id: DEFAULT_ENCODERS.vision };
+  const textSpec = input.textEncoder ?? { id: DEFAULT_ENCODERS.text };
+  const wanted: ['vision' | 'text', EncoderSpec, string][] = [];
+  if (needsImage(input.head)) {
+    wanted.push(['vision', visionSpec, 'original']);
+    if (input.augmentation.flip) wanted.push(['vision', visionSpec, 'flip']);
+  }
+  if (needsText(input.head)) {
+    wanted.push(['text', textSpec, 'original']);
+    for (let k = 1; k <= input.augmentation.synonymRounds; k++) wanted.push(['text', textSpec, `syn${k}`]);
+  }
+  const extraction = { prisma: ctx.db.prisma, pool: ctx.pool, storeRoot: featureStoreRoot(ctx.config), device: ctx.config.device, signal: ctx.signal };
+  const steps = wanted.length * datasets.length;
+  const sets = datasets.map(() => ({}) as Record<string, ExtractedSet>);
+  let step = 0;
+  for (const [modality, spec, variant] of wanted) {
+    for (const [d, dataset] of datasets.entries()) {
+      const at = step++;
+      sets[d][`${modality}:${variant}`] = await ensureFeatureSet(
+        { ...extraction, onProgress: (f) => ctx.progress((EXTRACTION_SHARE * (at + f)) / steps, `features ${spec.id} ${variant}: ${Math.round(f * 100)}%`) },
+        dataset,
+        spec,
+        variant,
+      );
+    }
+  }
+
+  const classes = main.classIds.length;
+  const index = new Map(main.classIds.map((id, i) => [id, i]));
+  const sources: TrainingSource[] = datasets.map((dataset, d) => {
+    const labels = new Uint8Array(dataset.samples.length * classes);
+    // Labels outside the validated dataset's vocabulary cannot be scored; they are left out.
+    dataset.labels.forEach((ls, row) => ls.forEach((l) => index.has(l) && (labels[row * classes + index.get(l)!] = 1)));
+    const rowsOf = (split: string) => dataset.splits.flatMap((s, i) => (s === split ? [i] : []));
+    const set = sets[d];
+    return {
+      count: dataset.samples.length,
+      labels,
+      trainRows: d === 0 ? rowsOf('TRAIN') : dataset.splits.map((_, i) => i),
+      valRows: d === 0 ? rowsOf('VAL') : [],
+      text: set['text:original'] && {
+        dir: set['text:original'].dir,
+        dim: set['text:original'].dim,
+        variants: Object.entries(set).filter(([k]) => k.startsWith('text:syn')).map(([, s]) => ({ dir: s.dir, dim: s.dim })),
+      },
+      image: set['vision:original'] && { dir: set['vision:original'].dir, dim: set['vision:original'].dim, flip: set['vision:flip'] && { dir: set['vision:flip'].dir, dim: set['vision:flip'].dim } },
+    };
+  });
+  const image = sets[0]['vision:original'];
+  const text = sets[0]['text:original'];
+  const imageTokens = input.imageTokens ?? defaultImageTokens(image);
+  const task: TrainModelInput = {
+    device: ctx.config.device,
+    classes,
+    textDim: text?.dim ?? 0,
+    imageDim: image?.dim ?? 0,
+    sources,
+    config: { ...input, imageTokens, earlyStopping: input.earlyStopping ?? null, flipAugment: input.augmentation.flip },
+  };
+
+  // Epochs are written in order: each waits for the previous write.
+  let writing = Promise.resolve();
+  const { model, backend } = await ctx.pool.run<TrainModelInput, { model: TrainedModel; backend: string }>('trainModel', task, {
+    signal: ctx.signal,
+    onMessage: (m) => {
+      const { report } = m as EpochMessage;
+      writing = writing.then(() => recordEpoch(runs, runId, report, main.classIds));
+      ctx.progress(EXTRACTION_SHARE + (1 - EXTRACTION_SHARE) * ((report.epoch + 1) / input.epochs), `epoch ${report.epoch + 1}: val micro-F1 ${report.val.metrics.microF1.toFixed(4)}`);
+    },
+  });
+  await writing;
+
+  const artifact = toArtifact(
+    {
+      runId,
+      datasetId: input.datasetId,
+      classIds: main.classIds,
+      encoders: {
+        ...(text ? { text: { spec: textSpec, info: text.encoder } } : {}),
+        ...(image ? { image: { spec: visionSpec, info: image.encoder } } : {}),
+      },
+      training: input,
+    },
+    model,
+  );
+  const saved = await saveArtifact(artifactRoot(ctx.config), artifact);
+  await finishRun(ctx, runs, runId, backend, saved, {
+    bestEpoch: model.bestEpoch,
+    epochsRun: model.epochsRun,
+    parameters: model.parameterCount,
+    encoderParameters: (text?.encoder.parameters ?? 0) + (image?.encoder.parameters ?? 0),
+    seconds: (performance.now() - started) / 1000,
+    trainSamples: sources.reduce((n, s) => n + s.trainRows.length, 0),
+    thresholds: model.thresholds,
+    val: flatMetrics(model.val),
+    encoders: { text: text && { id: text.encoder.id, version: text.encoder.version }, image: image && { id: image.encoder.id, version: image.encoder.version } },
+  });
+  return { runId, artifact: saved.uri };
+}
+
+/** Cross-attention tokens: one per COCO class for centernet-coco, else the largest small divisor. */
+function defaultImageTokens(image: ExtractedSet | undefined): number {
+  if (!image) return 1;
+  if (image.encoder.id === 'centernet-coco' && image.dim % 80 === 0) return 80;
+  return [16, 8, 4, 2, 1].find((t) => image.dim % t === 0) ?? 1;
+}

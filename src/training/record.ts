@@ -1,0 +1,35 @@
+import type { JobContext } from '../jobs/types.js';
+import type { SplitReport, EpochReport } from '../ml/train.js';
+import type { ClassMetricInput, EpochMetricInput } from '../runs/repository.js';
+import type { RunService } from '../runs/service.js';
+
+/** The scalar metrics of a split, as stored per epoch and in the summary. */
+export function flatMetrics(r: SplitReport) {
+  const m = r.metrics;
+  return { loss: r.loss, microF1: m.microF1, macroF1: m.macroF1, samplesF1: m.samplesF1, meanAccuracy: m.meanAccuracy, subsetAccuracy: m.subsetAccuracy };
+}
+
+/** Writes one epoch's scalar and per-class metrics for train and val (and publishes them). */
+export async function recordEpoch(runs: RunService, runId: string, r: EpochReport, classIds: number[]) {
+  const metrics: EpochMetricInput[] = [{ name: 'epochSeconds', split: 'train', value: r.seconds }];
+  const classMetrics: ClassMetricInput[] = [];
+  for (const split of ['train', 'val'] as const) {
+    for (const [name, value] of Object.entries(flatMetrics(r[split]))) metrics.push({ name, split, value });
+    for (const c of r[split].metrics.perClass) {
+      classMetrics.push({ split, classId: classIds[c.index], precision: c.precision, recall: c.recall, f1: c.f1, accuracy: c.accuracy, support: c.support });
+    }
+  }
+  await runs.recordEpoch(runId, r.epoch, metrics, classMetrics);
+}
+
+/** Records the artifact row, the summary and the final status. */
+export async function finishRun(ctx: JobContext, runs: RunService, runId: string, backend: string, saved: { uri: string; sizeBytes: number; checksum: string }, summary: Record<string, unknown>) {
+  await ctx.db.prisma.artifact.upsert({
+    where: { runId_name: { runId, name: 'model' } },
+    create: { runId, name: 'model', kind: 'tagfusion-model', ...saved },
+    update: saved,
+  });
+  await ctx.db.prisma.run.update({ where: { id: runId }, data: { summary: { ...summary, artifactBytes: saved.sizeBytes } as object, backend } });
+  await runs.setStatus(runId, 'SUCCEEDED', { backend });
+}
+
