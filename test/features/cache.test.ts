@@ -1,0 +1,61 @@
+import { readdirSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureFeatureSet, loadDatasetForExtraction } from '../../src/features/extract.js';
+import { featureStoreRoot } from '../../src/features/paths.js';
+import { PART_SIZE, readFeatureSet } from '../../src/features/store.js';
+import { WorkerPool } from '../../src/jobs/pool.js';
+import { writeDataset } from '../support/fixtures.js';
+import { importThroughApi, waitForJob } from '../support/jobs.js';
+import { startTestServer, type TestServer } from '../support/server.js';
+
+describe('feature cache', () => {
+  let server: TestServer;
+  let datasetId: string;
+  let pool: WorkerPool;
+  beforeAll(async () => {
+    server = await startTestServer('pglite');
+    pool = new WorkerPool(2);
+    const rows = ['ImageID,Labels,Caption', ...Array.from({ length: PART_SIZE * 2 + 10 }, (_, i) => `${i}.jpg,${(i % 3) + 1},"a ${['dog', 'cat', 'bus'][i % 3]} number ${i % 7}"`)];
+    const fx = await writeDataset(rows.join('\n'));
+    datasetId = (await importThroughApi(server, { name: 'cache', csvPath: fx.csvPath })).result.datasetId;
+  });
+  afterAll(async () => {
+    await pool?.close();
+    await server?.close();
+  });
+
+  it('extracts through the API and lists the set on the dataset', async () => {
+    const { extractFeatures } = await server.data(`mutation($input: ExtractFeaturesInput!) { extractFeatures(input: $input) { id } }`, {
+      input: { datasetId, encoder: { id: 'tfidf' }, synonymRounds: 1 },
+    });
+    const job = await waitForJob(server, extractFeatures.id);
+    expect(job.status, job.error).toBe('SUCCEEDED');
+    const { dataset } = await server.data(`query($id: ID!) { dataset(id: $id) { featureSets { encoderId variant count dim } } }`, { id: datasetId });
+    expect(dataset.featureSets.map((s: any) => [s.encoderId, s.variant, s.count])).toEqual([
+      ['tfidf', 'original', PART_SIZE * 2 + 10],
+      ['tfidf', 'syn1', PART_SIZE * 2 + 10],
+    ]);
+    const bad = await server.gql(`mutation { extractFeatures(input: { datasetId: "${datasetId}", encoder: { id: "centernet-coco" } }) { id } }`);
+    expect(bad.errors?.[0].message).toMatch(/text only; centernet-coco encodes images/);
+  });
+
+  it('resumes: only missing parts are computed again, and the result is the same', async () => {
+    const dataset = await loadDatasetForExtraction(server.app.db.prisma, datasetId);
+    const ctx = { prisma: server.app.db.prisma, pool, storeRoot: featureStoreRoot(server.app.config), device: 'auto' as const };
+    const first = await ensureFeatureSet(ctx, dataset, { id: 'tfidf' }, 'original');
+    expect(first.cached).toBe(true); // extracted by the previous test
+    const before = await readFeatureSet(first.dir, first.count, first.dim);
+    const parts = readdirSync(first.dir).filter((f) => f.endsWith('.f32')).sort();
+    expect(parts).toHaveLength(3);
+    const mtimes = parts.map((p) => statSync(join(first.dir, p)).mtimeMs);
+    rmSync(join(first.dir, parts[1])); // as if interrupted before this part was written
+    const progress: number[] = [];
+    const again = await ensureFeatureSet({ ...ctx, onProgress: (f) => progress.push(f) }, dataset, { id: 'tfidf' }, 'original');
+    expect(again.cached).toBe(false);
+    expect(progress[0]).toBeCloseTo(2 / 3, 5); // two of three parts were already there
+    expect(statSync(join(first.dir, parts[0])).mtimeMs).toBe(mtimes[0]);
+    expect(statSync(join(first.dir, parts[2])).mtimeMs).toBe(mtimes[2]);
+    expect(await readFeatureSet(again.dir, again.count, again.dim)).toEqual(before);
+  });
+});
