@@ -6,7 +6,7 @@ import { bertFeatures, type LoadedBert } from './encoders/bert.js';
 import { assignLabels, tuneThresholds } from './labels.js';
 import { multiLabelMetrics } from './metrics.js';
 import { weightedBce } from './predict.js';
-import type { EpochReport, SplitReport, StopMetric } from './train.js';
+import type { EpochReport, SplitReport, StopMetric, TrainingOutcome } from './train.js';
 
 export interface CaptionSplit {
   captions: string[];
@@ -27,15 +27,9 @@ export interface FinetuneConfig {
   synonymRounds: number;
 }
 
-export interface FinetunedModel {
+export interface FinetunedModel extends TrainingOutcome {
   /** the classifier on the pooled BERT feature */
   head: { kernel: { shape: number[]; data: number[] }; bias: { shape: number[]; data: number[] } };
-  thresholds: number[];
-  classWeights: number[];
-  bestEpoch: number;
-  epochsRun: number;
-  parameterCount: number;
-  val: SplitReport;
 }
 
 const EVAL_BATCH = 256;

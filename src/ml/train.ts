@@ -70,12 +70,9 @@ export interface EpochReport {
   val: SplitReport;
 }
 
-/** Everything needed to rebuild the exact model (the artifact's content). */
-export interface TrainedModel {
-  head: HeadKind;
-  shape: ComponentShape;
-  weights: Record<string, { shape: number[]; data: number[] }>;
-  normalization: { text?: Normalization; image?: Normalization };
+/** What any training ends with, besides its weights. */
+export interface TrainingOutcome {
+  /** per-class decision thresholds (0.5 unless tuned on validation) */
   thresholds: number[];
   classWeights: number[];
   bestEpoch: number;
@@ -83,6 +80,14 @@ export interface TrainedModel {
   parameterCount: number;
   /** validation metrics of the saved model with its thresholds */
   val: SplitReport;
+}
+
+/** Everything needed to rebuild the exact model (the artifact's content). */
+export interface TrainedModel extends TrainingOutcome {
+  head: HeadKind;
+  shape: ComponentShape;
+  weights: Record<string, { shape: number[]; data: number[] }>;
+  normalization: { text?: Normalization; image?: Normalization };
 }
 
 /**
