@@ -4,11 +4,12 @@
  * Model loading and the first (compiling) call are timed apart from the steady state. Prints a
  * table and writes bench/results/extract-speed.json.
  *
- *   npx tsx bench/extract-speed.ts [--images ../shared/datasets/comp5329-sample/images] [--n 96] [--threads 1,2] [--context]
+ *   npx tsx bench/extract-speed.ts [--images ../shared/datasets/comp5329-sample/images] [--n 96] [--threads 1,2]
+ *                                  [--input-size 320] [--context] [--out extract-speed.json]
  */
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import sharp from 'sharp';
@@ -16,6 +17,7 @@ import sharp from 'sharp';
 interface Job {
   paths: string[];
   context: boolean;
+  inputSize: number;
 }
 interface Done {
   seconds: number;
@@ -30,17 +32,18 @@ if (isMainThread) await main();
 else await work(workerData as Job);
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { images: { type: 'string' }, n: { type: 'string', default: '96' }, threads: { type: 'string', default: '1,2' }, context: { type: 'boolean', default: false } } });
+  const { values } = parseArgs({ options: { images: { type: 'string' }, n: { type: 'string', default: '96' }, threads: { type: 'string', default: '1,2' }, context: { type: 'boolean', default: false }, 'input-size': { type: 'string', default: '320' }, out: { type: 'string', default: 'extract-speed.json' } } });
+  const inputSize = Number(values['input-size']);
   const n = Number(values.n);
-  const paths = values.images ? listImages(resolve(values.images), n) : await generateImages(n);
+  const generated = values.images ? undefined : join(tmpdir(), `tagfusion-extract-bench-${process.pid}`);
+  const paths = generated ? await generateImages(generated, n) : listImages(resolve(values.images!), n);
   const rows: Record<string, string | number>[] = [];
   for (const threads of values.threads!.split(',').map(Number)) {
     // Node 20 workers do not inherit tsx's loader hooks: each worker loads this file through tsx's API.
     const boot = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => tsx.tsImport(${JSON.stringify(import.meta.url)}, ${JSON.stringify(import.meta.url)}))`;
-    const spawn = (t: number) => new Worker(boot, { eval: true, workerData: { paths: paths.filter((_, i) => i % threads === t), context: values.context } satisfies Job });
+    const spawn = (t: number) => new Worker(boot, { eval: true, workerData: { paths: paths.filter((_, i) => i % threads === t), context: values.context, inputSize } satisfies Job });
     const workers = Array.from({ length: threads }, (_, t) => spawn(t));
-    const ready = workers.map((w) => once<string>(w));
-    const loads = await Promise.all(ready); // each has loaded its model and run one warm-up image
+    await Promise.all(workers.map((w) => once<string>(w))); // each has loaded its model and run one warm-up image
     const [cpu0, machine0] = [process.cpuUsage(), machineBusySeconds()];
     const t0 = performance.now();
     const finished = workers.map((w) => once<Done>(w));
@@ -61,14 +64,14 @@ async function main(): Promise<void> {
       // The machine is shared: cores kept busy by other processes meanwhile (0 = a clean measurement).
       othersBusyCores: machine0 === undefined ? 'n/a' : +Math.max(0, (machineBusySeconds()! - machine0 - ownBusy) / seconds).toFixed(2),
       tensorGrowth: Math.max(...results.map((r) => r.tensorsAfter - r.tensorsBefore)),
-      ready: loads.length,
     };
     rows.push(row);
     console.log(Object.entries(row).map(([k, v]) => `${k}=${v}`).join('  '));
   }
-  const out = { encoder: values.context ? 'centernet-coco (context, 288-d)' : 'centernet-coco (160-d)', source: values.images ?? 'generated 640×480 JPEGs', cpus: cpus().length, cpu: cpus()[0]?.model, node: process.version, date: new Date().toISOString(), rows };
+  const out = { encoder: `centernet-coco ${inputSize}×${inputSize} (${values.context ? 'context, 288-d' : '160-d'})`, source: values.images ?? 'generated 640×480 JPEGs', cpus: cpus().length, cpu: cpus()[0]?.model, node: process.version, date: new Date().toISOString(), rows };
+  if (generated) rmSync(generated, { recursive: true, force: true });
   mkdirSync(join(import.meta.dirname, 'results'), { recursive: true });
-  writeFileSync(join(import.meta.dirname, 'results', 'extract-speed.json'), JSON.stringify(out, null, 2) + '\n');
+  writeFileSync(join(import.meta.dirname, 'results', basename(values.out!)), JSON.stringify(out, null, 2) + '\n');
 }
 
 async function work(job: Job): Promise<void> {
@@ -76,7 +79,7 @@ async function work(job: Job): Promise<void> {
   const { createCenternetEncoder } = await import('../src/ml/encoders/centernet.js');
   sharp.concurrency(1); // as DESIGN.md measured: parallelism comes from images, not from libvips threads
   const t0 = performance.now();
-  const encoder = await createCenternetEncoder({ context: job.context });
+  const encoder = await createCenternetEncoder({ context: job.context, inputSize: job.inputSize });
   await encoder.encode([{ path: job.paths[0] }]);
   const loadSeconds = (performance.now() - t0) / 1000;
   const go = once<string>(parentPort!);
@@ -113,8 +116,7 @@ function listImages(dir: string, n: number): string[] {
 }
 
 /** COCO-sized JPEGs of smooth colour fields with noise, so decoding costs what a photo costs. */
-async function generateImages(n: number): Promise<string[]> {
-  const dir = join(tmpdir(), `tagfusion-extract-bench-${process.pid}`);
+async function generateImages(dir: string, n: number): Promise<string[]> {
   mkdirSync(dir, { recursive: true });
   const [w, h] = [640, 480];
   const paths: string[] = [];

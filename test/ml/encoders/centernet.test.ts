@@ -4,7 +4,7 @@ import { createCenternetEncoder } from '../../../src/ml/encoders/centernet.js';
 import type { ImageEncoder } from '../../../src/ml/encoders/types.js';
 import { asymmetric, maxAbsDiff, mirror, symmetric, tempDir, writeGreyJpeg, writePng } from '../support/images.js';
 
-// The real COCO model from @vladmandic/human runs at about 0.15–0.3 s per image here, so the
+// The real COCO model from @vladmandic/human runs at about 0.1 s per image here (0.2 s at 512), so the
 // tests use a handful of images.
 describe('centernet-coco encoder', () => {
   let encoder: ImageEncoder;
@@ -14,10 +14,10 @@ describe('centernet-coco encoder', () => {
   beforeAll(async () => {
     encoder = await createCenternetEncoder({ batchSize: 2 });
     paths.a = await writePng(dir, 'a.png', 320, 240, asymmetric(320, 240, 1));
-    paths.cMirrored = await writePng(dir, 'c-mirrored.png', 512, 512, mirror(asymmetric(512, 512, 3), 512, 512));
+    paths.cMirrored = await writePng(dir, 'c-mirrored.png', 320, 320, mirror(asymmetric(320, 320, 3), 320, 320));
     paths.b = await writePng(dir, 'b.png', 200, 300, asymmetric(200, 300, 2));
-    paths.c = await writePng(dir, 'c.png', 512, 512, asymmetric(512, 512, 3));
-    paths.sym = await writePng(dir, 'sym.png', 512, 512, symmetric(512, 512));
+    paths.c = await writePng(dir, 'c.png', 320, 320, asymmetric(320, 320, 3));
+    paths.sym = await writePng(dir, 'sym.png', 320, 320, symmetric(320, 320));
     paths.grey = await writeGreyJpeg(dir, 'grey.jpg', 64, 48);
   });
   afterAll(() => encoder?.dispose());
@@ -26,7 +26,7 @@ describe('centernet-coco encoder', () => {
     expect(encoder).toMatchObject({ id: 'centernet-coco', modality: 'image', dim: 160 });
     expect(encoder.version).toMatch(/^[0-9a-f]{64}$/);
     expect(encoder.backend).toMatch(/^tfjs-/);
-    expect(encoder.preprocessing).toMatchObject({ size: [512, 512], fit: 'fill' });
+    expect(encoder.preprocessing).toMatchObject({ size: [320, 320], fit: 'fill' });
     // MobileNetV3 backbone plus the CenterNet head: about 2 million weights
     expect(encoder.parameters).toBeGreaterThan(1_500_000);
     expect(encoder.parameters).toBeLessThan(3_000_000);
@@ -57,7 +57,7 @@ describe('centernet-coco encoder', () => {
   });
 
   it('flips: a mirrored picture matches the flipped original; a symmetric one is unchanged', async () => {
-    // At 512×512 nothing is resampled, so mirroring before or after decoding is exact.
+    // At the input size (320×320) nothing is resampled, so mirroring before or after decoding is exact.
     const [plain, flipped] = await Promise.all([encoder.encode([{ path: paths.c }]), encoder.encode([{ path: paths.c }], { flip: true })]);
     const [mirrored] = await encoder.encode([{ path: paths.cMirrored }]);
     expect(maxAbsDiff(plain[0], flipped[0])).toBeGreaterThan(1e-2);
@@ -85,12 +85,14 @@ describe('centernet-coco encoder', () => {
     await expect(encoder.encode([{ path: `${dir}/missing.jpg` }])).rejects.toThrow(/missing\.jpg/);
   });
 
-  it('with context: 288-d, the first 160 the same; another fit: another version', async () => {
+  it('with context: 288-d, the first 160 the same; another fit or input size: another version', async () => {
     const withContext = await createCenternetEncoder({ context: true });
     const contain = await createCenternetEncoder({ fit: 'contain' });
+    const native = await createCenternetEncoder({ inputSize: 512 });
     try {
       expect(withContext.dim).toBe(288);
-      expect(new Set([encoder.version, withContext.version, contain.version]).size).toBe(3);
+      expect(native.preprocessing).toMatchObject({ size: [512, 512] });
+      expect(new Set([encoder.version, withContext.version, contain.version, native.version]).size).toBe(4);
       const [plain] = await encoder.encode([{ path: paths.b }]);
       const [rich] = await withContext.encode([{ path: paths.b }]);
       expect(rich).toHaveLength(288);
@@ -98,10 +100,14 @@ describe('centernet-coco encoder', () => {
       // 200×300 padded to a square is a different input from the stretched one
       const [padded] = await contain.encode([{ path: paths.b }]);
       expect(maxAbsDiff(padded, plain)).toBeGreaterThan(1e-3);
+      // the graph's own size runs too (its 128×128 heatmaps), with features of the same kind
+      const [big] = await native.encode([{ path: paths.b }]);
+      expect(big).toHaveLength(160);
+      expect(maxAbsDiff(big, plain)).toBeGreaterThan(1e-3);
     } finally {
-      await withContext.dispose();
-      await contain.dispose();
+      await Promise.all([withContext.dispose(), contain.dispose(), native.dispose()]);
     }
+    await expect(createCenternetEncoder({ inputSize: 300 })).rejects.toThrow(/multiple of 32/);
   });
 
   it('says where it looked when the model files are missing', async () => {
