@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { seededRandom, shuffleInPlace } from '../util/random.js';
+import { FastAdam } from './adam.js';
 import { recipeClassWeights } from './class-weights.js';
 import { columnStats, gatherRows, normalize, type Normalization } from './features-matrix.js';
 import { COMPONENTS, type HeadKind } from './heads/kinds.js';
@@ -124,8 +125,8 @@ export async function trainHead(data: TrainingData, config: TrainingConfig, onEp
   const params: Params = {};
   components.forEach((c, i) => createComponent(c, shape, config.seed * 101 + i * 17, params));
   const vars = Object.values(params);
-  const kernels = Object.entries(params).filter(([name]) => name.endsWith('.kernel')).map(([, v]) => v);
-  const optimizer = tf.train.adam(config.learningRate);
+  const kernels = new Set(Object.entries(params).filter(([name]) => name.endsWith('.kernel')).map(([, v]) => v));
+  const optimizer = new FastAdam(vars, config.learningRate, config.optimizer === 'adamw' ? config.weightDecay : 0, (v) => kernels.has(v));
   const random = seededRandom(config.seed);
   const order = Array.from({ length: data.train.n }, (_, i) => i);
 
@@ -156,19 +157,12 @@ export async function trainHead(data: TrainingData, config: TrainingConfig, onEp
         tf.tidy(() => {
           const batch = { text: text && tf.tensor2d(text, [rows.length, data.textDim]), image: image && tf.tensor2d(image, [rows.length, data.imageDim]) };
           const y = tf.tensor2d(labels, [rows.length, data.classes]);
-          optimizer.minimize(
-            () => {
-              const losses = components.map((c, i) =>
-                tf.losses.sigmoidCrossEntropy(y, forwardComponent(c, shape, params, batch, { dropout: config.dropout, seed: config.seed * 1_000_003 + s * 7 + i }), weights),
-              );
-              return tf.addN(losses) as tf.Scalar;
-            },
-            false,
-            vars,
-          );
-          if (config.optimizer === 'adamw' && config.weightDecay > 0) {
-            for (const k of kernels) k.assign(tf.mul(k, 1 - config.learningRate * config.weightDecay));
-          }
+          optimizer.minimize(() => {
+            const losses = components.map((c, i) =>
+              tf.losses.sigmoidCrossEntropy(y, forwardComponent(c, shape, params, batch, { dropout: config.dropout, seed: config.seed * 1_000_003 + s * 7 + i }), weights),
+            );
+            return tf.addN(losses) as tf.Scalar;
+          });
         });
         // Let the event loop run (cancellation, progress messages) between batches.
         if (s % 20 === 0) await new Promise((r) => setImmediate(r));
@@ -202,7 +196,6 @@ export async function trainHead(data: TrainingData, config: TrainingConfig, onEp
     };
   } finally {
     weights.dispose();
-    optimizer.dispose();
     for (const v of vars) v.dispose();
   }
 }
