@@ -6,14 +6,14 @@
  * trainable model for fine-tuning, and `saveBert` writes a folder that loads back exactly.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../backend.js';
 import { BertModel, bertConfig, type BertConfig } from '../text/bert.js';
 import { readSafetensorsFile } from '../text/safetensors.js';
 import { WordPiece } from '../text/wordpiece.js';
+import { downloadHubFiles } from './hub.js';
 import type { EncoderSource, TextEncoder } from './types.js';
 
 export interface BertOptions extends EncoderSource {
@@ -160,27 +160,8 @@ export async function createBertEncoder(options: BertOptions & { batchSize?: num
   };
 }
 
-/** Fetches a hub model's files into the cache (once) and returns the folder. */
-async function downloadFromHub(hubId: string, options: BertOptions): Promise<string> {
-  const endpoint = (options.hubEndpoint ?? process.env.HF_ENDPOINT ?? 'https://huggingface.co').replace(/\/$/, '');
-  const root = options.cacheDir ?? process.env.TAGFUSION_MODEL_CACHE ?? join(homedir(), '.cache', 'tagfusion', 'hub');
-  const revision = options.revision ?? 'main';
-  const folder = join(root, hubId.replace(/\//g, '--'), revision.replace(/\//g, '--'));
-  mkdirSync(folder, { recursive: true });
-  const fetchFile = async (file: string, required: boolean): Promise<boolean> => {
-    if (existsSync(join(folder, file))) return true;
-    const response = await fetch(`${endpoint}/${hubId}/resolve/${encodeURIComponent(revision)}/${file}`);
-    if (!response.ok) {
-      if (required) throw new Error(`hub ${hubId}: ${file} not available (HTTP ${response.status}); bert loads safetensors weights only`);
-      return false;
-    }
-    // Written aside, then renamed: an interrupted download never looks like a cached file.
-    writeFileSync(join(folder, `${file}.part`), new Uint8Array(await response.arrayBuffer()));
-    renameSync(join(folder, `${file}.part`), join(folder, file));
-    return true;
-  };
-  await fetchFile('config.json', true);
-  await fetchFile('model.safetensors', true);
-  if (!(await fetchFile('vocab.txt', false))) await fetchFile('tokenizer.json', true);
-  return folder;
+/** Fetches a hub model's files into the cache (once) and returns the folder (see hub.ts). */
+function downloadFromHub(hubId: string, options: BertOptions): Promise<string> {
+  // bert reads safetensors weights only, and either vocabulary format.
+  return downloadHubFiles(hubId, { required: ['config.json', 'model.safetensors', ['vocab.txt', 'tokenizer.json']] }, options);
 }
