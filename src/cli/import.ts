@@ -13,7 +13,7 @@ interface ImportOptions {
 /** `tagfusion import`: the same service as the importDataset mutation, worked in this process. */
 export async function importCommand(csv: string, o: ImportOptions) {
   const config = loadConfig();
-  const app = await startApp(config, { workJobs: true, logger: undefined });
+  const app = await startApp(config, { workJobs: true });
   try {
     const { datasets } = app.services;
     const job = await datasets.importDataset({ name: o.name, csvPath: csv, imagesDir: o.images, valFraction: o.valFraction, splitSeed: o.seed });
