@@ -6,7 +6,7 @@ import { featureStoreRoot } from './paths.js';
 
 export const extractPayload = z.object({
   datasetId: z.string(),
-  encoder: z.object({ id: z.string(), path: z.string().nullish(), hubId: z.string().nullish() }),
+  encoder: z.object({ id: z.string(), path: z.string().nullish(), hubId: z.string().nullish(), options: z.record(z.string(), z.unknown()).nullish() }),
   /** original, flip, syn1, syn2, … */
   variants: z.array(z.string().regex(/^(original|flip|syn[1-9]\d?)$/)).min(1),
 });

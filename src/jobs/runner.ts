@@ -9,6 +9,7 @@ import type { Logger } from '../logger.js';
 import type { WorkerPool } from './pool.js';
 import { ProgressReporter } from './progress.js';
 import type { JobQueue } from './queue.js';
+import type { JobService } from './service.js';
 import type { AnyJobDefinition } from './types.js';
 
 export interface JobRunnerOptions {
@@ -17,6 +18,7 @@ export interface JobRunnerOptions {
   queue: JobQueue;
   pool: WorkerPool;
   events: EventBus;
+  jobs: JobService;
   definitions: Map<string, AnyJobDefinition>;
   log: Logger;
   /** jobs of each kind this process works at once */
@@ -90,7 +92,7 @@ export class JobRunner {
     try {
       const payload = def.parsePayload(row.payload);
       const result = await def.run(
-        { jobId, attempt, signal: controller.signal, db: this.o.db, config: this.o.config, pool: this.o.pool, events: this.o.events, log, progress: (f, m) => reporter.report(f, m) },
+        { jobId, attempt, signal: controller.signal, db: this.o.db, config: this.o.config, pool: this.o.pool, events: this.o.events, jobs: this.o.jobs, log, progress: (f, m) => reporter.report(f, m) },
         payload,
       );
       await reporter.flush();

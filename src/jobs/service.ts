@@ -33,12 +33,25 @@ export class JobService {
   async enqueueWith<T extends { payload: Prisma.InputJsonValue; runId?: string }>(kind: string, build: (tx: Prisma.TransactionClient) => Promise<T>): Promise<T & { job: Job }> {
     const out = await this.db.prisma.$transaction(async (tx) => {
       const built = await build(tx);
-      const job = await tx.job.create({ data: { kind, payload: built.payload, runId: built.runId } });
-      await this.queue.send(tx, kind, job.id);
-      return { ...built, job };
+      return { ...built, job: await this.enqueueIn(tx, kind, built.payload, built.runId) };
     });
-    await this.events.publish({ topic: 'job', jobId: out.job.id, type: 'QUEUED', status: 'QUEUED', progress: 0 });
+    await this.announce([out.job.id]);
     return out;
+  }
+
+  /**
+   * Writes a Job row and its queue message inside the caller's transaction (a change and the
+   * jobs it causes commit together). Call `announce` with the ids once it has committed.
+   */
+  async enqueueIn(tx: Prisma.TransactionClient, kind: string, payload: Prisma.InputJsonValue, runId?: string): Promise<Job> {
+    const job = await tx.job.create({ data: { kind, payload, runId } });
+    await this.queue.send(tx, kind, job.id);
+    return job;
+  }
+
+  /** Publishes the QUEUED events of jobs enqueued in a committed transaction. */
+  async announce(jobIds: string[]): Promise<void> {
+    for (const jobId of jobIds) await this.events.publish({ topic: 'job', jobId, type: 'QUEUED', status: 'QUEUED', progress: 0 });
   }
 
   async get(id: string): Promise<Job> {
@@ -77,6 +90,11 @@ export class JobService {
     if (count) {
       await this.queue.cancel(job.kind, id).catch(() => {});
       await this.events.publish({ topic: 'job', jobId: id, type: 'CANCELLED', status: 'CANCELLED', progress: job.progress });
+      // The run a queued job would have started never will: it ends here too.
+      if (job.runId) {
+        const ended = await this.db.prisma.run.updateMany({ where: { id: job.runId, status: 'QUEUED' }, data: { status: 'CANCELLED', finishedAt: new Date(), error: 'cancelled before it started' } });
+        if (ended.count) await this.events.publish({ topic: 'run', runId: job.runId, type: 'STATUS', status: 'CANCELLED', message: 'cancelled before it started' });
+      }
     } else {
       await this.db.prisma.job.updateMany({ where: { id, status: 'RUNNING' }, data: { cancelRequested: true } });
       await this.events.publish({ topic: 'job-cancel', jobId: id });

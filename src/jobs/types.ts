@@ -3,6 +3,7 @@ import type { Database } from '../db/database.js';
 import type { EventBus } from '../events/bus.js';
 import type { Logger } from '../logger.js';
 import type { WorkerPool } from './pool.js';
+import type { JobService } from './service.js';
 
 /** What a job handler may use. Handlers run on a main thread; heavy compute goes to `pool`. */
 export interface JobContext {
@@ -15,6 +16,8 @@ export interface JobContext {
   config: Config;
   pool: WorkerPool;
   events: EventBus;
+  /** to queue further jobs (an experiment queues its trials) */
+  jobs: JobService;
   log: Logger;
   /** Reports progress in [0, 1]; persisted and published at most a few times a second. */
   progress(fraction: number, message?: string): void;

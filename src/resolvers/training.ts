@@ -1,8 +1,7 @@
 import { ENCODER_KINDS } from '../ml/encoders/registry.js';
+import { normaliseTrainingNames } from '../training/input.js';
 import type { Resolvers } from './__generated__/types.js';
 
-const STOP: Record<string, string> = { MICRO_F1: 'microF1', MACRO_F1: 'macroF1', SAMPLES_F1: 'samplesF1', LOSS: 'loss' };
-const lower = <T extends string>(v: T | null | undefined) => (v == null ? undefined : v.toLowerCase());
 const strip = <T extends object>(o: T) => Object.fromEntries(Object.entries(o).filter(([, v]) => v != null));
 
 export const trainingResolvers: Resolvers = {
@@ -10,19 +9,11 @@ export const trainingResolvers: Resolvers = {
     encoders: () => Object.entries(ENCODER_KINDS).map(([id, k]) => ({ id, modality: k.modality, fitted: k.fitted({ id }), needsWeights: k.needsWeights, description: k.description })),
   },
   Mutation: {
-    extractFeatures: (_, { input }, { services }) => services.features.extractFeatures(input),
+    extractFeatures: (_, { input }, { services }) => services.features.extractFeatures({ ...input, encoder: { ...input.encoder, options: input.encoder.options as Record<string, unknown> | null } }),
     startTraining: (_, { input }, { services }) =>
       // GraphQL enums are upper case; the service speaks the CLI's lower-case names.
       services.training.startTraining(
-        strip({
-          ...input,
-          head: lower(input.head)?.replace('_', '-'),
-          optimizer: lower(input.optimizer),
-          lossWeighting: lower(input.lossWeighting),
-          thresholds: lower(input.thresholds),
-          earlyStopping: input.earlyStopping && strip({ ...input.earlyStopping, metric: input.earlyStopping.metric ? STOP[input.earlyStopping.metric] : undefined }),
-          augmentation: input.augmentation && strip(input.augmentation),
-        }),
+        normaliseTrainingNames(strip({ ...input, earlyStopping: input.earlyStopping && strip(input.earlyStopping), augmentation: input.augmentation && strip(input.augmentation) })),
       ),
   },
   Dataset: {

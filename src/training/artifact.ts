@@ -41,15 +41,15 @@ export function artifactWeights(a: ModelArtifact): Record<string, { shape: numbe
 /** Writes model.json under root/runId atomically; returns its path relative to root, size and sha256. */
 export const saveArtifact = (root: string, a: ModelArtifact) => saveJson(root, a.runId, a);
 
-/** Writes any artifact document as root/runId/model.json, atomically. */
-export async function saveJson(root: string, runId: string, document: object): Promise<{ uri: string; sizeBytes: number; checksum: string }> {
+/** Writes any artifact document as root/runId/<file> (model.json by default), atomically. */
+export async function saveJson(root: string, runId: string, document: object, file = 'model.json'): Promise<{ uri: string; sizeBytes: number; checksum: string }> {
   const dir = join(root, runId);
   await mkdir(dir, { recursive: true });
   const bytes = Buffer.from(JSON.stringify(document));
-  const tmp = join(dir, `model.json.${process.pid}.tmp`);
+  const tmp = join(dir, `${file}.${process.pid}.tmp`);
   await writeFile(tmp, bytes);
-  await rename(tmp, join(dir, 'model.json'));
-  return { uri: `${runId}/model.json`, sizeBytes: bytes.byteLength, checksum: createHash('sha256').update(bytes).digest('hex') };
+  await rename(tmp, join(dir, file));
+  return { uri: `${runId}/${file}`, sizeBytes: bytes.byteLength, checksum: createHash('sha256').update(bytes).digest('hex') };
 }
 
 export async function loadArtifact(path: string): Promise<ModelArtifact> {

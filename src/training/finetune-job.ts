@@ -56,6 +56,7 @@ export async function finetuneText(ctx: JobContext, runs: RunService, runId: str
     },
   );
   await writing;
+  ctx.signal.throwIfAborted(); // a cancel that came while epochs were written still wins
   const { model, backend } = result;
   const artifact = {
     format: 'tagfusion-bert-finetune/1',

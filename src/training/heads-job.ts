@@ -1,4 +1,4 @@
-import { ensureFeatureSet, loadDatasetForExtraction, type ExtractedSet } from '../features/extract.js';
+import { ensureFeatureSet, type ExtractedSet } from '../features/extract.js';
 import { artifactRoot, featureStoreRoot } from '../features/paths.js';
 import type { JobContext } from '../jobs/types.js';
 import type { EncoderSpec } from '../ml/encoders/registry.js';
@@ -7,6 +7,7 @@ import type { TrainedModel } from '../ml/train.js';
 import type { RunService } from '../runs/service.js';
 import type { EpochMessage, TrainModelInput, TrainingSource } from '../workers/training.js';
 import { saveArtifact, toArtifact } from './artifact.js';
+import { loadTrainingDatasets, type ExtraTrainingData } from './datasets.js';
 import { DEFAULT_ENCODERS, type TrainingInput } from './input.js';
 import { finishRun, flatMetrics, recordEpoch } from './record.js';
 
@@ -19,11 +20,8 @@ const EXTRACTION_SHARE = 0.3;
  */
 export async function trainOnFeatures(ctx: JobContext, runs: RunService, runId: string, input: TrainingInput & { head: HeadKind }) {
   const started = performance.now();
-  const main = await loadDatasetForExtraction(ctx.db.prisma, input.datasetId);
-  const extras = await Promise.all(input.extraTrainDatasetIds.map((id) => loadDatasetForExtraction(ctx.db.prisma, id)));
-  // Fitted encoders (tfidf, bert without weights) must see one vocabulary across all datasets.
-  const fitCaptions = [...main.fitCaptions, ...extras.flatMap((d) => d.samples.map((s) => s.caption))];
-  const datasets = [main, ...extras].map((d) => ({ ...d, fitCaptions }));
+  const { main, extras, fitCaptions } = await loadTrainingDatasets(ctx.db.prisma, artifactRoot(ctx.config), input);
+  const datasets = [main, ...extras.map((e) => e.dataset)].map((d) => ({ ...d, fitCaptions }));
   const visionSpec = input.visionEncoder ?? { id: DEFAULT_ENCODERS.vision };
   const textSpec = input.textEncoder ?? { id: DEFAULT_ENCODERS.text };
   const wanted: ['vision' | 'text', EncoderSpec, string][] = [];
@@ -56,13 +54,14 @@ export async function trainOnFeatures(ctx: JobContext, runs: RunService, runId: 
   const sources: TrainingSource[] = datasets.map((dataset, d) => {
     const labels = new Uint8Array(dataset.samples.length * classes);
     // Labels outside the validated dataset's vocabulary cannot be scored; they are left out.
-    dataset.labels.forEach((ls, row) => ls.forEach((l) => index.has(l) && (labels[row * classes + index.get(l)!] = 1)));
+    const labelRows = d === 0 ? dataset.labels : labelsByRow(extras[d - 1], dataset.samples.length);
+    labelRows.forEach((ls, row) => ls.forEach((l) => index.has(l) && (labels[row * classes + index.get(l)!] = 1)));
     const rowsOf = (split: string) => dataset.splits.flatMap((s, i) => (s === split ? [i] : []));
     const set = sets[d];
     return {
       count: dataset.samples.length,
       labels,
-      trainRows: d === 0 ? rowsOf('TRAIN') : dataset.splits.map((_, i) => i),
+      trainRows: d === 0 ? rowsOf('TRAIN') : extras[d - 1].rows,
       valRows: d === 0 ? rowsOf('VAL') : [],
       text: set['text:original'] && {
         dir: set['text:original'].dir,
@@ -95,6 +94,8 @@ export async function trainOnFeatures(ctx: JobContext, runs: RunService, runId: 
     },
   });
   await writing;
+  // Epochs may be written after the pool finished; a cancel that came meanwhile still wins.
+  ctx.signal.throwIfAborted();
 
   const artifact = toArtifact(
     {
@@ -122,6 +123,13 @@ export async function trainOnFeatures(ctx: JobContext, runs: RunService, runId: 
     encoders: { text: text && { id: text.encoder.id, version: text.encoder.version }, image: image && { id: image.encoder.id, version: image.encoder.version } },
   });
   return { runId, artifact: saved.uri };
+}
+
+/** An extra dataset's labels per sample row: its own, or the pseudo-labels of the kept rows. */
+function labelsByRow(extra: ExtraTrainingData, count: number): number[][] {
+  const out: number[][] = Array.from({ length: count }, () => []);
+  extra.rows.forEach((row, i) => (out[row] = extra.labels[i]));
+  return out;
 }
 
 /** Cross-attention tokens: one per COCO class for centernet-coco, else the largest small divisor. */

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { errors } from '../errors.js';
 import { TRAINING_HEADS } from '../ml/heads/kinds.js';
 
-const encoderSpec = z.object({ id: z.string().min(1), path: z.string().min(1).nullish(), hubId: z.string().min(1).nullish() });
+const encoderSpec = z.object({ id: z.string().min(1), path: z.string().min(1).nullish(), hubId: z.string().min(1).nullish(), options: z.record(z.string(), z.unknown()).nullish() });
 
 /** The default encoders when a training input names none (see docs/BENCHMARKS.md). */
 export const DEFAULT_ENCODERS = { vision: 'centernet-coco', text: 'tfidf' } as const;
@@ -17,6 +17,11 @@ export const trainingInputSchema = z.object({
    * instead of training the components side by side.
    */
   componentRunIds: z.array(z.string().min(1)).max(10).default([]),
+  /**
+   * train on the pseudo-labels a pseudo-labelling round stored (its run's `pseudo-labels`
+   * artifact) as well: those samples of the unlabelled dataset, with the predicted labels
+   */
+  pseudoLabelRunId: z.string().min(1).nullish(),
   name: z.string().max(200).nullish(),
   head: z.enum(TRAINING_HEADS, { message: `head must be one of ${TRAINING_HEADS.join(', ')}` }),
   /** tokens per caption for BERT (text-finetune) */
@@ -51,8 +56,23 @@ export const trainingInputSchema = z.object({
 
 export type TrainingInput = z.infer<typeof trainingInputSchema>;
 
+const ENUM_FIELDS = ['head', 'optimizer', 'lossWeighting', 'thresholds'] as const;
+const STOP_METRICS: Record<string, string> = { MICRO_F1: 'microF1', MACRO_F1: 'macroF1', SAMPLES_F1: 'samplesF1', LOSS: 'loss' };
+
+/**
+ * Accepts GraphQL's enum spellings (TEXT_FINETUNE, ADAMW, MICRO_F1) as well as the CLI's
+ * (text-finetune, adamw, microF1), so JSON training inputs (sweep bases) take either.
+ */
+export function normaliseTrainingNames(raw: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...raw };
+  for (const f of ENUM_FIELDS) if (typeof out[f] === 'string') out[f] = (out[f] as string).toLowerCase().replace('_', '-');
+  const stop = out.earlyStopping as Record<string, unknown> | null | undefined;
+  if (stop && typeof stop.metric === 'string') out.earlyStopping = { ...stop, metric: STOP_METRICS[stop.metric] ?? stop.metric };
+  return out;
+}
+
 export function parseTrainingInput(raw: unknown): TrainingInput {
-  const parsed = trainingInputSchema.safeParse(raw);
+  const parsed = trainingInputSchema.safeParse(raw && typeof raw === 'object' && !Array.isArray(raw) ? normaliseTrainingNames(raw as Record<string, unknown>) : raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const field = issue.path.join('.');

@@ -4,9 +4,16 @@ import { errors } from '../errors.js';
 import type { JobService } from '../jobs/service.js';
 import { validateEncoderSpec } from '../ml/encoders/registry.js';
 import { modalitiesOf } from '../ml/heads/kinds.js';
-import { encodeParam, flattenConfig } from '../runs/params.js';
-import { DEFAULT_ENCODERS, parseTrainingInput } from './input.js';
+import { encodeParam, flattenConfig, type ParamValue } from '../runs/params.js';
+import { DEFAULT_ENCODERS, parseTrainingInput, type TrainingInput } from './input.js';
+import { PSEUDO_LABELS_ARTIFACT } from './pseudo-labels.js';
 import { trainJob } from './job.js';
+
+/** Where an experiment puts a trial: under its run, with a key that names the trial. */
+export interface TrialPlacement {
+  parentId?: string;
+  trial?: string;
+}
 
 /** Starts training runs: checks the input against the dataset, then queues the run's job. */
 export class TrainingService {
@@ -15,8 +22,32 @@ export class TrainingService {
     private readonly jobs: JobService,
   ) {}
 
-  /** Creates the run (QUEUED) and its job in one transaction and returns the run. */
-  async startTraining(raw: unknown): Promise<Run> {
+  /**
+   * Creates the run (QUEUED) and its job in one transaction and returns the run. Experiments
+   * place their trials under the experiment's run, each with a key that names it (`trial`).
+   */
+  async startTraining(raw: unknown, placement: TrialPlacement = {}): Promise<Run> {
+    const { input, params } = await this.validate(raw);
+    const trial = placement.trial ? { trial: placement.trial } : {};
+    const { run } = await this.jobs.enqueueWith(trainJob.kind, async (tx) => {
+      const created = await tx.run.create({
+        data: {
+          kind: 'train',
+          name: input.name ?? `${input.head} ${new Date().toISOString().slice(0, 19)}`,
+          datasetId: input.datasetId,
+          parentId: placement.parentId ?? null,
+          seed: input.seed,
+          config: input as object,
+          params: { create: Object.entries({ ...params, ...trial }).map(([key, value]) => ({ key, ...encodeParam(value) })) },
+        },
+      });
+      return { payload: { runId: created.id }, runId: created.id, run: created };
+    });
+    return run;
+  }
+
+  /** Checks a training input against the datasets, encoders and runs it names; nothing is written. */
+  async validate(raw: unknown): Promise<{ input: TrainingInput; params: Record<string, ParamValue> }> {
     const input = parseTrainingInput(raw);
     const dataset = await this.db.prisma.dataset.findUnique({ where: { id: input.datasetId } });
     if (!dataset) throw errors.datasetNotFound(input.datasetId);
@@ -38,15 +69,34 @@ export class TrainingService {
       if (uses.image && !extra.hasImages) throw errors.badInput(`head ${input.head} needs images, and extra training dataset ${extra.name} v${extra.version} is text only`, { field: 'extraTrainDatasetIds' });
     }
     if (input.componentRunIds.length) await this.checkComponents(input.head, input.datasetId, input.componentRunIds);
-    const { head, name, datasetId, seed, extraTrainDatasetIds, componentRunIds, ...hyper } = input;
-    const params = flattenConfig({ head, ...hyper, extraTrainDatasets: extraTrainDatasetIds.length, fusedRuns: componentRunIds.length || undefined, visionEncoder: uses.image ? (input.visionEncoder?.id ?? DEFAULT_ENCODERS.vision) : undefined, textEncoder: head === 'text-finetune' ? 'bert' : uses.text ? (input.textEncoder?.id ?? DEFAULT_ENCODERS.text) : undefined });
-    const { run } = await this.jobs.enqueueWith(trainJob.kind, async (tx) => {
-      const created = await tx.run.create({
-        data: { kind: 'train', name: name ?? `${head} ${new Date().toISOString().slice(0, 19)}`, datasetId, seed, config: input as object, params: { create: Object.entries(params).map(([key, value]) => ({ key, ...encodeParam(value) })) } },
-      });
-      return { payload: { runId: created.id }, runId: created.id, run: created };
+    if (input.pseudoLabelRunId) await this.checkPseudoLabels(input, uses.image);
+    const { head, name, datasetId, seed, extraTrainDatasetIds, componentRunIds, pseudoLabelRunId, ...hyper } = input;
+    const params = flattenConfig({
+      head,
+      ...hyper,
+      extraTrainDatasets: extraTrainDatasetIds.length,
+      fusedRuns: componentRunIds.length || undefined,
+      pseudoLabels: pseudoLabelRunId ? true : undefined,
+      visionEncoder: uses.image ? (input.visionEncoder?.id ?? DEFAULT_ENCODERS.vision) : undefined,
+      textEncoder: head === 'text-finetune' ? 'bert' : uses.text ? (input.textEncoder?.id ?? DEFAULT_ENCODERS.text) : undefined,
     });
-    return run;
+    return { input, params };
+  }
+
+  /** Pseudo-labels come from a finished round; heads on features use them (not BERT fine-tuning). */
+  private async checkPseudoLabels(input: TrainingInput, needsImages: boolean): Promise<void> {
+    if (input.head === 'text-finetune' || input.componentRunIds.length) {
+      throw errors.badInput(`pseudoLabelRunId applies to heads trained on features, not ${input.componentRunIds.length ? 'a fusion of runs' : 'text-finetune'}`, { field: 'pseudoLabelRunId' });
+    }
+    const id = input.pseudoLabelRunId!;
+    const run = await this.db.prisma.run.findUnique({ where: { id }, include: { artifacts: { where: { name: PSEUDO_LABELS_ARTIFACT } } } });
+    if (!run) throw errors.runNotFound(id);
+    const artifact = run.artifacts[0];
+    if (!artifact) throw errors.badInput(`run ${id} has no pseudo-labels (it is not a finished pseudo-labelling round)`, { field: 'pseudoLabelRunId' });
+    const datasetId = (artifact.metadata as { datasetId?: string }).datasetId;
+    const dataset = datasetId ? await this.db.prisma.dataset.findUnique({ where: { id: datasetId } }) : null;
+    if (!dataset) throw errors.badInput(`the pseudo-labelled dataset of run ${id} no longer exists`, { field: 'pseudoLabelRunId' });
+    if (needsImages && !dataset.hasImages) throw errors.badInput(`head ${input.head} needs images, and the pseudo-labelled dataset ${dataset.name} v${dataset.version} is text only`, { field: 'pseudoLabelRunId' });
   }
 
   /** A fusion of runs needs finished runs of its components, on the same dataset. */

@@ -128,6 +128,28 @@ describe('training through the API (embedded database)', () => {
     for (const f of ['config.json', 'model.safetensors', 'vocab.txt']) expect(existsSync(join(dir, f)), f).toBe(true);
   });
 
+  it('passes encoder options through: tfidf maxTerms sets the feature size; bad options are refused by name', async () => {
+    const { startTraining } = await server.data(START, { input: { datasetId, head: 'TEXT', epochs: 1, textEncoder: { id: 'tfidf', options: { maxTerms: 12 } } } });
+    const { jobs } = await server.data(`{ jobs(kind: ["train"], first: 1) { id } }`);
+    expect((await waitForJob(server, jobs[0].id)).status).toBe('SUCCEEDED');
+    const { run } = await server.data(RUN, { id: startTraining.id });
+    const sets = await server.app.db.prisma.featureSet.findMany({ where: { datasetId, encoderId: 'tfidf' } });
+    expect(sets.map((f) => f.dim)).toContain(12);
+    expect(run.summary.encoders.text.version).toBe(sets.find((f) => f.dim === 12)!.encoderVersion);
+    const cases: [Record<string, unknown>, RegExp][] = [
+      [{ id: 'tfidf', options: { maxTerms: 5 } }, /encoder "tfidf" options\.maxTerms: .*10/],
+      [{ id: 'tfidf', options: { colour: 'red' } }, /encoder "tfidf" options: Unrecognized key.*colour/],
+      [{ id: 'glove-100d', options: { maxTerms: 50 } }, /encoder "glove-100d" options: Unrecognized key/],
+    ];
+    for (const [textEncoder, message] of cases) {
+      const r = await server.gql(START, { input: { datasetId, head: 'TEXT', textEncoder } });
+      expect(r.errors?.[0].extensions?.code, JSON.stringify(textEncoder)).toBe('BAD_INPUT');
+      expect(r.errors?.[0].message).toMatch(message);
+    }
+    const extract = await server.gql(`mutation($input: ExtractFeaturesInput!) { extractFeatures(input: $input) { id } }`, { input: { datasetId, encoder: { id: 'centernet-coco', options: { inputSize: 300 } } } });
+    expect(extract.errors?.[0].message).toMatch(/options\.inputSize: inputSize must be a multiple of 32/);
+  });
+
   it('refuses to fuse runs that do not make up the fusion', async () => {
     const { runs } = await server.data(`{ runs(filter: { kind: ["train"], status: [SUCCEEDED] }, first: 1) { nodes { id } } }`);
     const r = await server.gql(START, { input: { datasetId, head: 'FM1', componentRunIds: [runs.nodes[0].id] } });

