@@ -7,10 +7,15 @@ import type { Logger } from '../logger.js';
 export type AppEvent =
   | { topic: 'job'; jobId: string; type: JobEventType; status: JobStatus; progress: number; message?: string | null }
   | { topic: 'job-cancel'; jobId: string }
-  | { topic: 'run'; runId: string; type: RunEventType; status?: RunStatus; epoch?: number; metrics?: { name: string; split: string; value: number }[]; message?: string };
+  | { topic: 'run'; runId: string; type: RunEventType; status?: RunStatus; epoch?: number; metrics?: { name: string; split: string; value: number }[]; message?: string }
+  /** an experiment's children changed: counts and best so far (see src/experiments) */
+  | { topic: 'experiment'; runId: string; status: RunStatus; total: number; done: number; running: number; queued: number; failed: number; best?: { runId: string; value: number } | null }
+  /** a registry change: a version created, an alias moved, tags edited (see src/registry) */
+  | { topic: 'registry'; type: RegistryEventType; modelId: string; modelName: string; version?: number; versionId?: string; alias?: string };
 
 export type JobEventType = 'QUEUED' | 'STARTED' | 'PROGRESS' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
 export type RunEventType = 'STATUS' | 'EPOCH' | 'LOG';
+export type RegistryEventType = 'MODEL_CREATED' | 'VERSION_CREATED' | 'ALIAS_MOVED' | 'ALIAS_DELETED' | 'TAGS_CHANGED';
 
 const CHANNEL = 'tagfusion_events';
 // NOTIFY payloads are limited to 8000 bytes; events are kept well below.

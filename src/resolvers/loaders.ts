@@ -1,5 +1,6 @@
 import DataLoader from 'dataloader';
 import type { Services } from '../app.js';
+import type { Run } from '../db/generated/client.js';
 
 /** Groups rows by a key, in the order the keys were asked for (DataLoader's contract). */
 function groupBy<T, K>(keys: readonly K[], rows: T[], keyOf: (row: T) => K): T[][] {
@@ -29,6 +30,8 @@ export function createLoaders(s: Services) {
     epochMetrics: new DataLoader(async (ids: readonly string[]) => groupBy(ids, await s.runs.epochMetrics(ids), (r) => r.runId)),
     classMetrics: new DataLoader(async (ids: readonly string[]) => groupBy(ids, await s.runs.classMetrics(ids), (r) => r.runId)),
     featureSets: new DataLoader(async (ids: readonly string[]) => groupBy(ids, await s.features.list(ids), (r) => r.datasetId)),
+    // keyed by the run row itself (resolvers have it), cached by id
+    experimentProgress: new DataLoader(async (runs: readonly Run[]) => s.experiments.progress(runs), { cacheKeyFn: (r) => r.id }),
     artifacts: new DataLoader(async (ids: readonly string[]) => groupBy(ids, await s.runs.artifacts(ids), (r) => r.runId)),
   };
 }

@@ -1,0 +1,56 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { projectRoot } from '../../src/paths.js';
+import { createTestDatabase, type TestDatabase } from '../support/databases.js';
+import { multimodalDataset } from './support.js';
+
+const run = promisify(execFile);
+
+// The CLI path is the same on both databases (the services are); the embedded one suffices.
+describe('tagfusion sweep and compare', () => {
+  let db: TestDatabase;
+  let datasetId: string;
+  const cli = (args: string[]) => run(process.execPath, [join(projectRoot, 'bin', 'tagfusion.js'), ...args], { env: { ...process.env, ...db.env } });
+  beforeAll(async () => {
+    db = await createTestDatabase('pglite');
+    const fx = await multimodalDataset(80);
+    datasetId = JSON.parse((await cli(['import', fx.csvPath, '--name', 'cli-experiments', '--val-fraction', '0.25', '--json'])).stdout).datasetId;
+  });
+  afterAll(async () => db?.drop());
+
+  it('runs a sweep and prints its table; compares its runs side by side', async () => {
+    const { stdout } = await cli(['sweep', '-d', datasetId, '--head', 'text', '--epochs', '2', '-p', 'learningRate=0.05,0.01', '-p', 'optimizer=adam,adamw', '--csv']);
+    const [status, , ...table] = stdout.trim().split('\n');
+    expect(status).toMatch(/^sweep \S+ {2}SUCCEEDED$/);
+    expect(table[0].trim()).toBe('Trial,learningRate,optimizer,val microF1,Val loss,Epochs,Time (s),Status');
+    expect(table.slice(1).map((l) => l.split(',').slice(0, 3).join(','))).toEqual(['t0,0.05,adam', 't1,0.05,adamw', 't2,0.01,adam', 't3,0.01,adamw']);
+
+    const json = JSON.parse((await cli(['sweep', '-d', datasetId, '--head', 'text', '--epochs', '1', '-p', 'batchSize=16,32', '--json'])).stdout);
+    expect(json).toMatchObject({ kind: 'sweep', status: 'SUCCEEDED', summary: { plannedTrials: 2, trials: 2, succeeded: 2 } });
+    expect(json.table).toContain('| t1 | 32 |');
+
+    const ids = json.children.map((c: any) => c.runId);
+    expect(ids).toHaveLength(2);
+    const compared = JSON.parse((await cli(['compare', '--runs', ...ids, '--json'])).stdout);
+    expect(compared.runs).toEqual(ids);
+    // only what differs: the swept value and the trial key
+    expect(compared.params).toEqual([
+      { key: 'batchSize', values: ['16', '32'], differs: true },
+      { key: 'trial', values: ['t0', 't1'], differs: true },
+    ]);
+    expect(compared.metrics.find((m: any) => m.name === 'microF1' && m.split === 'val').values.every((v: number) => v > 0)).toBe(true);
+    const text = (await cli(['compare', '--runs', ...ids])).stdout;
+    expect(text).toMatch(/^\| run \| batchSize=16 \| batchSize=32 \|\n/);
+    expect(text).toMatch(/\n\| batchSize \| 16 \| 32 \|\n/);
+  });
+
+  it('refuses a malformed --param with a clear message', async () => {
+    const err = await cli(['sweep', '-d', datasetId, '-p', 'learningRate']).catch((e) => e);
+    expect(err.code).toBe(2);
+    expect(err.stderr).toBe('tagfusion: --param learningRate: write name=v1,v2 or name=min:max[:log]\n');
+    const both = await cli(['compare']).catch((e) => e);
+    expect(both.stderr).toMatch(/give --dataset and --encoders \(compare encoders\), or --runs \(compare runs\)/);
+  });
+});
