@@ -57,8 +57,10 @@ export const runResolvers: Resolvers = {
     parent: (r, _, { loaders }) => (r.parentId ? loaders.run.load(r.parentId) : null),
     children: (r, _, { loaders }) => loaders.children.load(r.id),
     params: async (r, _, { loaders }) => (await loaders.params.load(r.id)).map((p) => ({ key: p.key, value: p.valueText, number: p.valueNum })),
-    summaries: async (r, _, { loaders }) =>
-      (await loaders.summaries.load(r.id)).map((s) => ({
+    summaries: async (r, { names, split }, { loaders }) =>
+      (await loaders.summaries.load(r.id))
+        .filter((s) => (!names || names.includes(s.name)) && (split == null || s.split === split))
+        .map((s) => ({
         name: s.name,
         split: s.split,
         last: s.lastValue,

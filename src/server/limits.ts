@@ -33,7 +33,11 @@ const pageEstimator: ComplexityEstimator = ({ field, type, args, childComplexity
   const first = typeof args.first === 'number' ? args.first : undefined;
   const returnsList = isListType(getNullableType(field.type));
   const insideConnection = getNamedType(type).name.endsWith('Connection');
-  const items = first ?? (returnsList && !insideConnection ? UNPAGED_LIST_SIZE : 1);
+  // A field asked for by ids (compareRuns) answers lists of one item per id where the rule below
+  // assumes UNPAGED_LIST_SIZE: scale its children to the ids given.
+  const ids = Array.isArray(args.ids) ? args.ids.length : undefined;
+  const byIds = ids === undefined ? undefined : returnsList ? ids : Math.max(1, ids / UNPAGED_LIST_SIZE);
+  const items = first ?? byIds ?? (returnsList && !insideConnection ? UNPAGED_LIST_SIZE : 1);
   return 1 + items * childComplexity;
 };
 

@@ -90,6 +90,7 @@ describe.each(DB_KINDS)('runs on %s', (kind) => {
     expect(runs.nodes).toHaveLength(1);
     const q = `query($id: ID!) { run(id: $id) { name kind status backend durationMs
       children { name params { key value number } summaries { name split last lastEpoch max maxEpoch min minEpoch }
+        valF1: summaries(names: ["f1"], split: "val") { name split }
         epochMetrics(name: "f1", split: "val") { epoch value }
         classMetrics(split: "val", epoch: 1) { classId f1 support } parent { name } } } }`;
     const { run } = await server.data(q, { id: parentId });
@@ -103,6 +104,8 @@ describe.each(DB_KINDS)('runs on %s', (kind) => {
       ]),
     );
     expect(a.summaries.find((s: any) => s.name === 'f1' && s.split === 'val')).toEqual({ name: 'f1', split: 'val', last: 0.6, lastEpoch: 2, max: 0.7, maxEpoch: 1, min: 0.5, minEpoch: 0 });
+    expect(a.summaries.length).toBeGreaterThan(1);
+    expect(a.valF1).toEqual([{ name: 'f1', split: 'val' }]);
     expect(a.epochMetrics).toEqual([{ epoch: 0, value: 0.5 }, { epoch: 1, value: 0.7 }, { epoch: 2, value: 0.6 }]);
     expect(a.classMetrics).toEqual([{ classId: 1, f1: 0.7, support: 10 }, { classId: 2, f1: 0.7, support: 10 }]);
     expect(a.parent).toEqual({ name: 'sweep' });
