@@ -1,0 +1,74 @@
+import { startApp, type App } from '../app.js';
+import { loadConfig } from '../config.js';
+import { cliActor } from '../registry/actor.js';
+
+/** Opens the app without working jobs: webhook deliveries queued here are sent by a server or worker. */
+async function withApp<T>(fn: (app: App) => Promise<T>): Promise<T> {
+  const app = await startApp(loadConfig(), { workJobs: false });
+  try {
+    return await fn(app);
+  } finally {
+    await app.close();
+  }
+}
+
+const print = (json: boolean, value: unknown, text: string) => process.stdout.write(json ? JSON.stringify(value, null, 2) + '\n' : text);
+const f4 = (v: unknown) => (typeof v === 'number' ? v.toFixed(4) : '-');
+
+/** `tagfusion models`: every registered model with its versions and aliases. */
+export async function modelsCommand(o: { json?: boolean }) {
+  await withApp(async (app) => {
+    const { registry } = app.services;
+    const models = [];
+    for (let offset = 0; ; offset += 500) {
+      const page = await registry.listModels(undefined, 500, offset);
+      models.push(...page.rows);
+      if (!page.hasMore) break;
+    }
+    const ids = models.map((m) => m.id);
+    const [versions, aliases] = await Promise.all([registry.versions(ids), registry.aliases(ids)]);
+    const out = models.map((m) => ({
+      name: m.name,
+      description: m.description,
+      tags: m.tags,
+      aliases: aliases.filter((a) => a.modelId === m.id).map((a) => ({ alias: a.alias, version: a.version.version, protected: a.protected })),
+      versions: versions
+        .filter((v) => v.modelId === m.id)
+        .map((v) => ({ version: v.version, runId: v.runId, createdAt: v.createdAt, createdBy: v.createdBy, val: (v.metrics as { val?: Record<string, number> }).val ?? {}, tags: v.tags })),
+    }));
+    const text = out.length
+      ? out
+          .map((m) => {
+            const head = `${m.name}${m.description ? ` (${m.description})` : ''}: ${m.versions.length} version${m.versions.length === 1 ? '' : 's'}`;
+            const aliasLine = m.aliases.length ? `\n  aliases: ${m.aliases.map((a) => `${a.alias} → v${a.version}${a.protected ? ' (protected)' : ''}`).join(', ')}` : '';
+            const rows = m.versions.map((v) => `\n  v${v.version}  run ${v.runId ?? '-'}  val macro-F1 ${f4(v.val.macroF1)}  micro-F1 ${f4(v.val.microF1)}  ${v.createdAt.toISOString().slice(0, 19)}  by ${v.createdBy ?? '-'}`);
+            return head + aliasLine + rows.join('');
+          })
+          .join('\n') + '\n'
+      : 'no registered models\n';
+    print(Boolean(o.json), out, text);
+  });
+}
+
+/** `tagfusion register`: a finished run's artifact becomes the model's next version. */
+export async function registerCommand(o: { run: string; model: string; description?: string; json?: boolean }) {
+  await withApp(async (app) => {
+    const { version, created } = await app.services.registry.registerVersion(cliActor(), { runId: o.run, model: o.model, description: o.description });
+    const val = (version.metrics as { val?: Record<string, number> }).val ?? {};
+    const text = created
+      ? `registered ${o.model} version ${version.version} from run ${o.run}  (val macro-F1 ${f4(val.macroF1)}, sha256 ${version.artifactChecksum?.slice(0, 12)}…)\n`
+      : `run ${o.run}'s artifact is already ${o.model} version ${version.version}\n`;
+    print(Boolean(o.json), { model: o.model, version: version.version, versionId: version.id, created, runId: version.runId, artifactChecksum: version.artifactChecksum, metrics: version.metrics, encoders: version.encoders }, text);
+  });
+}
+
+/** `tagfusion promote`: moves an alias to a version (protection and the promotion rule apply). */
+export async function promoteCommand(o: { model: string; version: number; alias: string; expect?: number; json?: boolean }) {
+  await withApp(async (app) => {
+    const move = await app.services.registry.moveAlias(cliActor(), { model: o.model, alias: o.alias, version: o.version, expectedVersion: o.expect });
+    const text = move.changed
+      ? `${o.model}@${o.alias} → version ${o.version}${move.previousVersion ? ` (was version ${move.previousVersion})` : ' (new alias)'}\n`
+      : `${o.model}@${o.alias} already points at version ${o.version}\n`;
+    print(Boolean(o.json), { model: o.model, alias: o.alias, version: move.alias.version.version, previousVersion: move.previousVersion, changed: move.changed, protected: move.alias.protected }, text);
+  });
+}

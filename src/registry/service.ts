@@ -1,0 +1,271 @@
+import type { Database } from '../db/database.js';
+import { Prisma, type ModelVersion, type RegisteredModel } from '../db/generated/client.js';
+import type { AppEvent, EventBus } from '../events/bus.js';
+import { errors } from '../errors.js';
+import type { WebhookService } from '../webhooks/service.js';
+import { isAdmin, requireRole, type Actor } from './actor.js';
+import { listAudit, writeAudit, type Change } from './audit.js';
+import { editTags, modelName, moveAliasInput, parse, registerInput, setTagsInput, tagsOf } from './input.js';
+import { promotionRefusal, promotionRuleSchema, ruleGuards, storedRule, type MetricSnapshot } from './promotion.js';
+import * as repo from './repository.js';
+import { bestEpochOf, componentsOf, encodersOf, metricsOf, verifyArtifact } from './snapshot.js';
+
+type RegistryEvent = Extract<AppEvent, { topic: 'registry' }>;
+
+// Registry transactions are short; the waits leave room for a queue of concurrent changes to one
+// model (each holds the model's row lock) and for PGlite, which runs one transaction at a time.
+const TX = { maxWait: 10_000, timeout: 20_000 };
+
+const EVENT_ACTIONS = new Set<string>(['MODEL_CREATED', 'VERSION_CREATED', 'ALIAS_MOVED', 'ALIAS_DELETED', 'TAGS_CHANGED']);
+
+type Record_ = (c: Change) => Promise<void>;
+
+/**
+ * The model registry: models, immutable versions made from finished runs' artifacts, aliases
+ * moved in one transaction (guarded by protection and the promotion rule), tags, and the audit
+ * log. Every change takes the model's row lock, writes its audit entry and queues its webhook
+ * deliveries in its own transaction, then publishes its event once committed.
+ */
+export class RegistryService {
+  constructor(
+    private readonly db: Database,
+    private readonly events: EventBus,
+    private readonly webhooks: WebhookService,
+    /** root of the artifact store (`<dataDir>/artifacts`) */
+    private readonly artifactRoot: string,
+  ) {}
+
+  // ---- reads
+
+  async getModel(name: string): Promise<RegisteredModel> {
+    const model = await repo.findModelByName(this.db.prisma, name);
+    if (!model) throw errors.modelNotFound(name);
+    return model;
+  }
+
+  findModel = (name: string) => repo.findModelByName(this.db.prisma, name);
+  listModels = (search: string | undefined, first: number, offset: number) => repo.listModels(this.db.prisma, search, first, offset);
+  modelsByIds = (ids: readonly string[]) => repo.findModelsByIds(this.db.prisma, ids);
+  versions = (modelIds: readonly string[]) => repo.versionsOf(this.db.prisma, modelIds);
+  aliases = (modelIds: readonly string[]) => repo.aliasesOf(this.db.prisma, modelIds);
+
+  /** A version by number, by alias, or `latest`; exactly one of the two. */
+  async getVersion(model: string, which: { version?: number | null; alias?: string | null }): Promise<ModelVersion> {
+    if ((which.version == null) === (which.alias == null)) throw errors.badInput('give exactly one of version and alias', { field: 'version' });
+    const m = await this.getModel(model);
+    if (which.version != null) {
+      const v = await repo.findVersion(this.db.prisma, m.id, which.version);
+      if (!v) throw errors.versionNotFound(model, `version ${which.version}`);
+      return v;
+    }
+    if (which.alias!.toLowerCase() === 'latest') {
+      const [newest] = await repo.versionsOf(this.db.prisma, [m.id]);
+      if (!newest) throw errors.versionNotFound(model, 'version yet');
+      return newest;
+    }
+    const a = await repo.findAlias(this.db.prisma, m.id, which.alias!);
+    if (!a) throw errors.aliasNotFound(model, which.alias!);
+    return (await repo.findVersion(this.db.prisma, m.id, a.version.version))!;
+  }
+
+  /** Registry changes, newest first; `beforeId` is the last id of the previous page. */
+  async auditLog(model: string | undefined, first: number, beforeId?: bigint) {
+    if (!model) return listAudit(this.db.prisma, undefined, first, beforeId);
+    // Entries outlive renames and deletions, so an unknown name is an empty log, not an error.
+    const m = await repo.findModelByName(this.db.prisma, model);
+    return m ? listAudit(this.db.prisma, m.id, first, beforeId) : { rows: [], hasMore: false };
+  }
+
+  /** Live registry events of one model (by name) or of all. */
+  subscribe(model?: string, signal?: AbortSignal): AsyncGenerator<RegistryEvent> {
+    return this.events.iterate((e): e is RegistryEvent => e.topic === 'registry' && (!model || e.modelName === model), signal);
+  }
+
+  // ---- changes
+
+  /**
+   * Registers a finished training run's model artifact as the model's next version, creating
+   * the model when new. The artifact file is read and checked against its recorded size and
+   * checksum first. The same artifact registered again returns its existing version.
+   */
+  async registerVersion(actor: Actor, raw: unknown): Promise<{ version: ModelVersion; created: boolean }> {
+    requireRole(actor, 'editor', 'Registering a model version');
+    const input = parse(registerInput, raw);
+    const run = await repo.runForRegistration(this.db.prisma, input.runId);
+    if (!run) throw errors.runNotFound(input.runId);
+    if (run.kind !== 'train') throw errors.runNotRegistrable(run.id, `it is a ${run.kind} run, not a training run`);
+    if (run.status !== 'SUCCEEDED') throw errors.runNotRegistrable(run.id, `it has not finished successfully (status ${run.status})`);
+    const artifact = run.artifacts.find((a) => a.name === 'model');
+    if (!artifact) throw errors.runNotRegistrable(run.id, 'it has no model artifact');
+    await verifyArtifact(this.artifactRoot, run.id, artifact);
+    const best = bestEpochOf(run.summary);
+    const components = componentsOf(run.summary);
+    const snapshot = {
+      runId: run.id,
+      artifactId: artifact.id,
+      datasetId: run.datasetId,
+      artifactChecksum: artifact.checksum,
+      encoders: encodersOf(run.summary, components.length ? await repo.runSummaries(this.db.prisma, components) : []) as object[],
+      metrics: metricsOf(run.summary, best === undefined ? [] : await repo.epochMetrics(this.db.prisma, run.id, best)),
+    };
+    const tags = Object.fromEntries((input.tags ?? []).map((t) => [t.key, t.value]));
+    return this.change(actor, async (tx, record) => {
+      const created = await repo.ensureModel(tx, input.model, input.description);
+      const model = (await repo.lockModel(tx, input.model))!;
+      const ref = { modelId: model.id, modelName: model.name };
+      if (created) await record({ action: 'MODEL_CREATED', ...ref, to: { description: model.description } });
+      else if (input.description != null && input.description !== model.description) {
+        await repo.updateModel(tx, model.id, { description: input.description });
+        await record({ action: 'MODEL_UPDATED', ...ref, from: { description: model.description }, to: { description: input.description } });
+      }
+      const existing = await repo.versionOfArtifact(tx, model.id, run.id, artifact.checksum);
+      if (existing) return { version: existing, created: false };
+      const number = await repo.nextVersion(tx, model.id);
+      const version = await repo.createVersion(tx, { modelId: model.id, version: number, ...snapshot, createdBy: actor.name, tags });
+      await record({ action: 'VERSION_CREATED', ...ref, version: number, versionId: version.id, to: { runId: run.id, artifactChecksum: artifact.checksum, datasetId: run.datasetId } });
+      return { version, created: true };
+    });
+  }
+
+  /**
+   * Points an alias at a version in one transaction. The caller's expected current version
+   * (`expectedVersion`, 0 for unset; else the alias as read when the call began) must still hold
+   * under the model's row lock: of two concurrent moves, one wins and the other gets CONFLICT
+   * naming where the alias points now. A protected alias needs an admin; the model's promotion
+   * rule, when it guards this alias, must accept the version.
+   */
+  async moveAlias(actor: Actor, raw: unknown) {
+    requireRole(actor, 'editor', 'Moving an alias');
+    const input = parse(moveAliasInput, raw);
+    if (input.protect) requireRole(actor, 'admin', 'Protecting an alias');
+    const { alias } = input;
+    const start = await this.getModel(input.model);
+    const expected = input.expectedVersion ?? (await repo.findAlias(this.db.prisma, start.id, alias))?.version.version ?? 0;
+    return this.change(actor, async (tx, record) => {
+      const model = await this.lock(tx, input.model);
+      const ref = { modelId: model.id, modelName: model.name, alias };
+      const target = await repo.findVersion(tx, model.id, input.version);
+      if (!target) throw errors.versionNotFound(model.name, `version ${input.version}`);
+      const current = await repo.findAlias(tx, model.id, alias);
+      if (current?.protected && !isAdmin(actor)) throw errors.aliasProtected(model.name, alias, actor.role);
+      const from = current?.version.version ?? 0;
+      const protect = input.protect ?? current?.protected ?? false;
+      if (current && from === target.version) {
+        // Already there (the other side of a race that wanted the same version, or a repeat).
+        const after = protect === current.protected ? current : await repo.setAliasProtected(tx, model.id, alias, protect);
+        if (after !== current) await record({ action: 'ALIAS_PROTECTION_CHANGED', ...ref, from: { protected: current.protected }, to: { protected: protect } });
+        return { model, alias: after, previousVersion: from, changed: false };
+      }
+      if (from !== expected) {
+        const where = (v: number) => (v ? `version ${v}` : 'nothing');
+        throw errors.conflict(
+          `Alias ${alias} of model ${model.name} moved concurrently: it points at ${where(from)} now, not ${where(expected)} as this call expected. Nothing was changed.`,
+          { model: model.name, alias, currentVersion: from || null, expectedVersion: expected || null },
+        );
+      }
+      const rule = storedRule(model.promotionRule);
+      if (rule && ruleGuards(rule, alias)) {
+        const holder = rule.againstAlias ? await repo.findAlias(tx, model.id, rule.againstAlias) : null;
+        const reference = holder ? await repo.findVersion(tx, model.id, holder.version.version) : null;
+        const candidate = (v: ModelVersion) => ({ version: v.version, metrics: v.metrics as MetricSnapshot });
+        const reason = promotionRefusal(rule, candidate(target), reference && candidate(reference));
+        if (reason) throw errors.promotionRejected(model.name, alias, target.version, reason);
+      }
+      const moved = await repo.upsertAlias(tx, model.id, alias, target.id, protect);
+      await record({ action: 'ALIAS_MOVED', ...ref, version: target.version, versionId: target.id, from: current ? { version: from } : null, to: { version: target.version } });
+      if (protect !== (current?.protected ?? false)) await record({ action: 'ALIAS_PROTECTION_CHANGED', ...ref, from: { protected: !protect }, to: { protected: protect } });
+      return { model, alias: moved, previousVersion: from || null, changed: true };
+    });
+  }
+
+  async deleteAlias(actor: Actor, model: string, alias: string): Promise<RegisteredModel> {
+    requireRole(actor, 'editor', 'Deleting an alias');
+    return this.change(actor, async (tx, record) => {
+      const m = await this.lock(tx, model);
+      const current = await repo.findAlias(tx, m.id, alias);
+      if (!current) throw errors.aliasNotFound(model, alias);
+      if (current.protected && !isAdmin(actor)) throw errors.aliasProtected(model, alias, actor.role);
+      await repo.deleteAlias(tx, m.id, alias);
+      await record({ action: 'ALIAS_DELETED', modelId: m.id, modelName: m.name, alias, version: current.version.version, versionId: current.versionId, from: { version: current.version.version }, to: null });
+      return m;
+    });
+  }
+
+  /** Protects or unprotects an existing alias (admin only). */
+  async setAliasProtected(actor: Actor, model: string, alias: string, protect: boolean) {
+    requireRole(actor, 'admin', 'Protecting an alias');
+    return this.change(actor, async (tx, record) => {
+      const m = await this.lock(tx, model);
+      const current = await repo.findAlias(tx, m.id, alias);
+      if (!current) throw errors.aliasNotFound(model, alias);
+      if (current.protected === protect) return current;
+      const after = await repo.setAliasProtected(tx, m.id, alias, protect);
+      await record({ action: 'ALIAS_PROTECTION_CHANGED', modelId: m.id, modelName: m.name, alias, from: { protected: current.protected }, to: { protected: protect } });
+      return after;
+    });
+  }
+
+  /** Sets and removes tags of a model, or of one version (the only thing of a version that may change). */
+  async setTags(actor: Actor, raw: unknown): Promise<RegisteredModel> {
+    requireRole(actor, 'editor', 'Editing tags');
+    const input = parse(setTagsInput, raw);
+    return this.change(actor, async (tx, record) => {
+      const m = await this.lock(tx, input.model);
+      const version = input.version == null ? null : await repo.findVersion(tx, m.id, input.version);
+      if (input.version != null && !version) throw errors.versionNotFound(m.name, `version ${input.version}`);
+      const before = tagsOf(version ? version.tags : m.tags);
+      const after = editTags(before, input.set ?? [], input.remove ?? []);
+      if (JSON.stringify(before) === JSON.stringify(after)) return m;
+      const updated = version ? (await repo.setVersionTags(tx, version.id, after), m) : await repo.updateModel(tx, m.id, { tags: after });
+      await record({ action: 'TAGS_CHANGED', modelId: m.id, modelName: m.name, version: version?.version, versionId: version?.id, from: before, to: after });
+      return updated;
+    });
+  }
+
+  /** Sets the model's promotion rule, or removes it (rule null); admin only. */
+  async setPromotionRule(actor: Actor, model: string, rawRule: unknown): Promise<RegisteredModel> {
+    requireRole(actor, 'admin', 'Changing a promotion rule');
+    const rule = rawRule == null ? null : parse(promotionRuleSchema, rawRule);
+    return this.change(actor, async (tx, record) => {
+      const m = await this.lock(tx, model);
+      const before = storedRule(m.promotionRule);
+      const updated = await repo.updateModel(tx, m.id, { promotionRule: rule ?? Prisma.DbNull });
+      await record({ action: 'PROMOTION_RULE_CHANGED', modelId: m.id, modelName: m.name, from: before, to: rule });
+      return updated;
+    });
+  }
+
+  // ---- plumbing
+
+  private async lock(tx: repo.Tx, name: string): Promise<RegisteredModel> {
+    parse(modelName, name);
+    const model = await repo.lockModel(tx, name);
+    if (!model) throw errors.modelNotFound(name);
+    return model;
+  }
+
+  /**
+   * Runs one registry change in a transaction. `record` writes its audit entry and, for the
+   * changes webhooks hear of, queues their deliveries in the same transaction. Events go out
+   * after the commit: subscribers and warm prediction models never hear of a rolled-back change.
+   */
+  private async change<T>(actor: Actor, work: (tx: repo.Tx, record: Record_) => Promise<T>): Promise<T> {
+    let events: RegistryEvent[] = [];
+    let jobIds: string[] = [];
+    const result = await this.db.prisma.$transaction(async (tx) => {
+      events = [];
+      jobIds = [];
+      return work(tx, async (c) => {
+        await writeAudit(tx, actor, c);
+        if (!EVENT_ACTIONS.has(c.action) || !c.modelId || !c.modelName) return;
+        const type = c.action as RegistryEvent['type'];
+        events.push({ topic: 'registry', type, modelId: c.modelId, modelName: c.modelName, version: c.version ?? undefined, versionId: c.versionId ?? undefined, alias: c.alias ?? undefined });
+        const notice = { event: type, actor: actor.name, model: { id: c.modelId, name: c.modelName }, version: c.version ?? null, versionId: c.versionId ?? null, alias: c.alias ?? null, from: c.from ?? null, to: c.to ?? null };
+        jobIds.push(...(await this.webhooks.enqueueFor(tx, notice)));
+      });
+    }, TX);
+    for (const e of events) await this.events.publish(e);
+    await this.webhooks.announce(jobIds);
+    return result;
+  }
+}
