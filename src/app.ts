@@ -12,16 +12,27 @@ import { JobRunner } from './jobs/runner.js';
 import { JobService } from './jobs/service.js';
 import { createLogger, type Logger } from './logger.js';
 import { RunService } from './runs/service.js';
+import { RunComparisonService } from './runs/compare.js';
 import { FeatureService } from './features/service.js';
 import { TrainingService } from './training/service.js';
+import { ExperimentService } from './experiments/service.js';
+import { artifactRoot } from './features/paths.js';
+import { RegistryService } from './registry/service.js';
+import { WebhookService } from './webhooks/service.js';
+import { PredictionService } from './prediction/service.js';
 
 /** The services a resolver or CLI command calls. */
 export interface Services {
   datasets: DatasetService;
   runs: RunService;
+  comparisons: RunComparisonService;
   jobs: JobService;
   features: FeatureService;
   training: TrainingService;
+  experiments: ExperimentService;
+  registry: RegistryService;
+  webhooks: WebhookService;
+  predictions: PredictionService;
 }
 
 export interface App {
@@ -62,13 +73,21 @@ export async function startApp(config: Config, options: AppOptions): Promise<App
     await queue.start();
     closers.push(() => queue.stop());
     const jobs = new JobService(db, queue, events);
+    const training = new TrainingService(db, jobs);
+    const webhooks = new WebhookService(db, jobs);
     const services: Services = {
       datasets: new DatasetService(db, jobs),
       runs: new RunService(db, events),
+      comparisons: new RunComparisonService(db),
       jobs,
       features: new FeatureService(db, jobs),
-      training: new TrainingService(db, jobs),
+      training,
+      experiments: new ExperimentService(db, jobs, events, training),
+      registry: new RegistryService(db, events, webhooks, artifactRoot(config)),
+      webhooks,
+      predictions: new PredictionService(db, jobs, events, config, log),
     };
+    closers.push(() => services.predictions.close());
     let runner: JobRunner | undefined;
     if (options.workJobs) {
       const pool = new WorkerPool(config.workerThreads);
@@ -79,6 +98,7 @@ export async function startApp(config: Config, options: AppOptions): Promise<App
         queue,
         pool,
         events,
+        jobs,
         definitions: jobDefinitions,
         log,
         concurrency: config.jobConcurrency,

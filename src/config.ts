@@ -1,4 +1,4 @@
-import { resolve } from 'node:path';
+import { delimiter, resolve } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 
@@ -19,6 +19,13 @@ export interface Config {
   /** A running job whose heartbeat is older than this is considered orphaned. */
   jobStaleSeconds: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /**
+   * Folders whose images `predict` may read by path; undefined means the data folder and every
+   * dataset's image folder.
+   */
+  dataRoots: string[] | undefined;
+  /** Worker threads that keep models loaded for single predictions. */
+  predictThreads: number;
 }
 
 const positiveInt = (name: string) =>
@@ -36,6 +43,8 @@ const schema = z.object({
   TAGFUSION_WORKER_THREADS: positiveInt('TAGFUSION_WORKER_THREADS').max(64).optional(),
   TAGFUSION_JOB_CONCURRENCY: positiveInt('TAGFUSION_JOB_CONCURRENCY').max(64).default(2),
   TAGFUSION_JOB_STALE_SECONDS: positiveInt('TAGFUSION_JOB_STALE_SECONDS').default(60),
+  TAGFUSION_DATA_ROOTS: z.string().optional(),
+  TAGFUSION_PREDICT_THREADS: positiveInt('TAGFUSION_PREDICT_THREADS').max(64).default(1),
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { message: 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent' })
     .default('info'),
@@ -66,5 +75,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jobConcurrency: e.TAGFUSION_JOB_CONCURRENCY,
     jobStaleSeconds: e.TAGFUSION_JOB_STALE_SECONDS,
     logLevel: e.LOG_LEVEL,
+    // A list like PATH: folders separated by ':' (';' on Windows).
+    dataRoots: e.TAGFUSION_DATA_ROOTS?.split(delimiter).filter(Boolean).map((p) => resolve(p)),
+    predictThreads: e.TAGFUSION_PREDICT_THREADS,
   };
 }

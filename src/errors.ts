@@ -31,6 +31,28 @@ export const errors = {
       `The embedded database in ${dir} is in use by process ${pid || 'unknown'}. Stop it, use another TAGFUSION_DATA_DIR, or use a PostgreSQL server (DATABASE_URL).`,
       { dir, pid },
     ),
+  runFinished: (id: string, status: string) => new AppError('RUN_FINISHED', `Run ${id} has already finished (${status}).`, { id, status }),
   jobCancelled: (id: string) => new AppError('JOB_CANCELLED', `Job ${id} was cancelled.`, { id }),
   queryTooComplex: (message: string) => new AppError('QUERY_TOO_COMPLEX', message),
+  // Model registry and webhooks (src/registry, src/webhooks)
+  modelNotFound: (name: string) => new AppError('MODEL_NOT_FOUND', `Model ${name} is not registered.`, { model: name }),
+  versionNotFound: (model: string, which: string) => new AppError('VERSION_NOT_FOUND', `Model ${model} has no ${which}.`, { model, which }),
+  aliasNotFound: (model: string, alias: string) => new AppError('ALIAS_NOT_FOUND', `Model ${model} has no alias ${alias}.`, { model, alias }),
+  forbidden: (action: string, needed: string, role: string) =>
+    new AppError('FORBIDDEN', `${action} needs the ${needed} role; you act as ${role}.`, { needed, role }),
+  aliasProtected: (model: string, alias: string, role: string) =>
+    new AppError('ALIAS_PROTECTED', `Alias ${alias} of model ${model} is protected: moving or deleting it needs the admin role; you act as ${role}.`, { model, alias, role }),
+  promotionRejected: (model: string, alias: string, version: number, reason: string) =>
+    new AppError('PROMOTION_REJECTED', `Moving ${alias} of model ${model} to version ${version} is rejected by the model's promotion rule: ${reason}.`, { model, alias, version, reason }),
+  conflict: (message: string, details: Record<string, unknown> = {}) => new AppError('CONFLICT', message, details),
+  runNotRegistrable: (id: string, reason: string) => new AppError('RUN_NOT_REGISTRABLE', `Run ${id} cannot be registered: ${reason}.`, { runId: id }),
+  artifactInvalid: (runId: string, uri: string, reason: string) =>
+    new AppError('ARTIFACT_INVALID', `The model artifact ${uri} of run ${runId} ${reason}; it is not registered.`, { runId, uri }),
+  webhookNotFound: (id: string) => new AppError('WEBHOOK_NOT_FOUND', `Webhook ${id} does not exist.`, { id }),
+  // Prediction (src/prediction)
+  modelUnavailable: (reference: string, reason: string) => new AppError('MODEL_UNAVAILABLE', `Model ${reference} cannot be loaded: ${reason}.`, { model: reference }),
+  pathNotAllowed: (what: string, path: string) =>
+    new AppError('PATH_NOT_ALLOWED', `${what} ${path} is outside the folders this server reads (TAGFUSION_DATA_ROOTS; by default the data folder and the datasets' image folders).`, { path }),
+  predictionSetNotFound: (id: string) => new AppError('PREDICTION_SET_NOT_FOUND', `Prediction set ${id} does not exist.`, { id }),
+  submissionNotReady: (id: string) => new AppError('SUBMISSION_NOT_READY', `Prediction set ${id} has no submission file yet: its job has not finished.`, { id }),
 };

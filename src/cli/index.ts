@@ -1,15 +1,20 @@
 import { Command, Option } from 'commander';
 import { ConfigError } from '../config.js';
-import { isAppError } from '../errors.js';
+import { errors, isAppError } from '../errors.js';
 import { version } from '../version.js';
+import { ablateCommand, compareEncodersCommand, compareRunsCommand, pseudoLabelCommand, sweepCommand } from './experiments.js';
 import { importCommand } from './import.js';
+import { modelsCommand, promoteCommand, registerCommand } from './models.js';
+import { predictCommand } from './predict.js';
 import { migrateCommand, serveCommand, workerCommand } from './serve.js';
 import { extractCommand, trainCommand } from './train.js';
 
 const program = new Command()
   .name('tagfusion')
   .description('Multimodal multi-label classification experiments: datasets, runs, metrics, models.')
-  .version(version);
+  .version(version)
+  // Program options (--version) only before a command, so that `promote --version N` reaches promote.
+  .enablePositionalOptions();
 
 program
   .command('serve')
@@ -80,6 +85,105 @@ program
   .option('--synonyms <n>', 'rounds of synonym-augmented captions', num)
   .option('--json', 'print the result as JSON')
   .action(trainCommand);
+
+const whole = (v: string) => {
+  if (!/^\d+$/.test(v)) throw new Error(`not a whole number: ${v}`);
+  return Number(v);
+};
+
+program.command('models').description('list registered models with their versions and aliases').option('--json', 'print the result as JSON').action(modelsCommand);
+
+program
+  .command('register')
+  .description("register a finished training run's model artifact as the next version of a model")
+  .requiredOption('--run <id>', 'finished training run')
+  .requiredOption('--model <name>', 'registered model (created when new)')
+  .option('--description <text>', "sets the model's description")
+  .option('--json', 'print the result as JSON')
+  .action(registerCommand);
+
+program
+  .command('promote')
+  .description('point an alias (champion, challenger, …) of a model at a version')
+  .requiredOption('--model <name>', 'registered model')
+  .requiredOption('--version <n>', 'version number', whole)
+  .requiredOption('--alias <name>', 'alias to move')
+  .option('--expect <n>', 'move only if the alias points at this version now (0: unset)', whole)
+  .option('--json', 'print the result as JSON')
+  .action(promoteCommand);
+
+program
+  .command('predict')
+  .description('predict a dataset (or one split) with a registered model and write the submission file (ImageID,Labels)')
+  .requiredOption('--model <ref>', 'name@alias or name/version')
+  .requiredOption('-d, --dataset <id>', 'dataset version id')
+  .option('--split <split>', 'train, val or unlabelled (default: every sample)')
+  .requiredOption('-o, --out <file>', 'where to write the submission CSV')
+  .option('--json', 'print the result as JSON')
+  .action(predictCommand);
+
+const encoderFlags = (c: Command) =>
+  c
+    .option('--vision-encoder <id>', 'vision encoder of every trial (default centernet-coco)')
+    .option('--vision-encoder-path <dir>', 'local folder of the vision encoder')
+    .option('--text-encoder <id>', 'text encoder of every trial (default tfidf)')
+    .option('--text-encoder-path <dir>', 'local folder of the text encoder');
+
+const experimentFlags = (c: Command) =>
+  encoderFlags(c)
+    .requiredOption('-d, --dataset <id>', 'labelled dataset version id')
+    .option('--name <name>', 'experiment name')
+    .option('--epochs <n>', 'epochs of every trial', whole)
+    .option('--base <json>', 'training input shared by every trial, as JSON (startTraining fields)')
+    .option('--parallelism <n>', 'trials trained at the same time', whole)
+    .option('--csv', 'print the table as CSV (default Markdown)')
+    .option('--json', 'print the run, its outcome and table as JSON');
+
+experimentFlags(program.command('sweep').description('grid or random search over training inputs; prints the trials table'))
+  .option('--head <kind>', 'head of every trial (or sweep it: --param head=text,fcnn)')
+  .requiredOption('-p, --param <spec...>', 'name=v1,v2,… (values) or name=min:max[:log] (range, with --random); e.g. learningRate=0.001,0.01 optimizer=adam,adamw')
+  .option('--random', 'random search instead of the full grid')
+  .option('--trials <n>', 'random search: number of trials', whole)
+  .option('--seed <n>', 'random search: seed', whole)
+  .option('--objective <metric>', 'validation metric to rank by (default microF1)')
+  .option('--median-stop', 'stop trials below the median of the others (after 3 epochs)')
+  .action(sweepCommand);
+
+experimentFlags(program.command('ablate').description("the paper's seven configurations (vision, text, FM1, +FCNN, FM2, +cross-attention, FM3); prints Table 5"))
+  .option('--fusion <how>', 'logits (average finished runs, default) or joint (train each fusion)')
+  .option('--text-head <kind>', 'text (head on text features, default) or text-finetune (BERT)')
+  .action(ablateCommand);
+
+experimentFlags(program.command('pseudo-label').description('pseudo-labelling rounds with an unlabelled dataset; prints the per-round table'))
+  .requiredOption('-u, --unlabelled <id>', 'dataset whose samples are pseudo-labelled (its labels are ignored)')
+  .option('--split <split>', 'only this split of it (train, val or unlabelled)')
+  .option('--rounds <n>', 'most rounds after the first (default 3)', whole)
+  .option('--min-confidence <x>', 'keep pseudo-labels whose top probability reaches x', num)
+  .option('--text <json>', 'training input of the text trials, as JSON')
+  .option('--vision <json>', 'training input of the vision trials, as JSON')
+  .action(pseudoLabelCommand);
+
+program
+  .command('compare')
+  .description('compare encoders under one head (--encoders, prints Table 1), or finished runs side by side (--runs)')
+  .option('-d, --dataset <id>', 'dataset version id (with --encoders)')
+  .option('--encoders <ids...>', 'encoders to compare: id, or id=folder for local weights')
+  .option('--head <kind>', 'with --encoders: the head (default vision)')
+  .option('--modality <m>', 'with --encoders: image or text (default: the head\'s)')
+  .option('--epochs <n>', 'with --encoders: epochs of every trial', whole)
+  .option('--base <json>', 'with --encoders: training input shared by every trial, as JSON')
+  .option('--parallelism <n>', 'with --encoders: trials trained at the same time', whole)
+  .option('--runs <ids...>', 'finished runs to put side by side')
+  .option('--last', 'with --runs: compare at the last epoch instead of the best')
+  .option('--metric <name>', 'with --runs: validation metric that picks the best epoch (default microF1)')
+  .option('--csv', 'print the table as CSV')
+  .option('--json', 'print the result as JSON')
+  .action(async (o) => {
+    if (o.runs?.length && o.encoders?.length) throw errors.badInput('give --encoders or --runs, not both', { field: '--runs' });
+    if (o.runs?.length) return compareRunsCommand(o);
+    if (!o.encoders?.length || !o.dataset) throw errors.badInput('give --dataset and --encoders (compare encoders), or --runs (compare runs)', { field: '--encoders' });
+    return compareEncodersCommand(o);
+  });
 
 program.parseAsync().catch((err) => {
   if (err instanceof ConfigError || isAppError(err)) {

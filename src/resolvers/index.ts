@@ -3,9 +3,13 @@ import { join } from 'node:path';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import type { GraphQLSchema } from 'graphql';
 import { projectRoot } from '../paths.js';
+import { compareResolvers } from './compare.js';
 import { datasetResolvers } from './datasets.js';
+import { experimentResolvers } from './experiments.js';
 import { healthResolvers } from './health.js';
 import { jobResolvers } from './jobs.js';
+import { predictionResolvers } from './prediction.js';
+import { registryResolvers } from './registry.js';
 import { runResolvers } from './runs.js';
 import { trainingResolvers } from './training.js';
 
@@ -20,6 +24,6 @@ export function loadTypeDefs(dir = join(projectRoot, 'src', 'schema')): string[]
 export function buildSchema(): GraphQLSchema {
   return makeExecutableSchema({
     typeDefs: loadTypeDefs(),
-    resolvers: [healthResolvers, datasetResolvers, runResolvers, jobResolvers, trainingResolvers] as never,
+    resolvers: [healthResolvers, datasetResolvers, runResolvers, jobResolvers, trainingResolvers, experimentResolvers, compareResolvers, predictionResolvers, registryResolvers] as never,
   });
 }

@@ -1,0 +1,180 @@
+/**
+ * Prediction inside a worker thread: loads a model version once and keeps it (and its encoders)
+ * warm, then turns raw captions and images, or cached dataset features, into probabilities.
+ * Compute only: no database; the main thread sends a plan (see plan.ts) and gets numbers back.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { readFeatureSet } from '../features/store.js';
+import { initBackend, type DevicePreference } from '../ml/backend.js';
+import { bertFeatures } from '../ml/encoders/bert.js';
+import { gatherRows } from '../ml/features-matrix.js';
+import { planEncoders, type EncoderPlan, type PredictorPlan } from './plan.js';
+import { disposeComponent, encoderOf, loadComponent, readyEncoders, warmModel, type LoadedComponent, type WarmModel } from './warm-models.js';
+
+/** Rows of a dataset per model call: bounds memory, and paces progress messages. */
+const CHUNK = 2048;
+
+/** An image: a checked path on the server, or the file's bytes in base64. */
+export type ImageRef = { path: string } | { base64: string };
+
+export interface RawSample {
+  caption?: string | null;
+  image?: ImageRef | null;
+}
+
+export interface PredictTaskInput {
+  device: DevicePreference;
+  plan: PredictorPlan;
+  /** captions of each fitted encoder (by key), sent only when a thread has asked for them */
+  fitCaptions?: Record<string, string[]>;
+  /** samples to encode here; an empty list only loads the model (warm-up) */
+  samples?: RawSample[];
+  /** rows of a dataset whose features are cached (by encoder key), with their captions for BERT components */
+  dataset?: { count: number; rows: number[]; features: Record<string, { dir: string; dim: number }>; captions?: string[] };
+}
+
+export type PredictTaskOutput =
+  /** `seconds`: the task's own time, loading included (dataset rows only) */
+  | { status: 'ok'; n: number; probs: Float32Array; seconds?: number }
+  /** the thread has not loaded the model and needs these fitted encoders' captions */
+  | { status: 'needs-fit'; keys: string[] }
+  /** a sample the model cannot read: its index and why */
+  | { status: 'bad-input'; index: number; message: string };
+
+export interface ProgressMessage {
+  type: 'progress';
+  done: number;
+  total: number;
+}
+
+/**
+ * Runs one prediction task. Raw samples: the plan's model and encoders stay loaded in this
+ * thread (the prediction pool's threads live as long as the server); a fitted encoder it lacks
+ * is answered with `needs-fit`, since its captions are large and the main thread sends them only
+ * when asked. Dataset rows: the job pool's threads are shared with training, whose fusion loads
+ * the same runs' heads, so the model is loaded for the task only.
+ */
+export async function runPrediction(input: PredictTaskInput, onProgress: (m: ProgressMessage) => void = () => undefined): Promise<PredictTaskOutput> {
+  const started = performance.now();
+  await initBackend(input.device);
+  const { plan } = input;
+  if (input.dataset) {
+    const components: LoadedComponent[] = [];
+    try {
+      for (const c of plan.components) components.push(await loadComponent(c));
+      const out = await predictDataset(plan, components, input.dataset, onProgress);
+      return { ...out, seconds: (performance.now() - started) / 1000 };
+    } finally {
+      components.forEach(disposeComponent);
+    }
+  }
+  const model = await warmModel(plan);
+  const needs = await readyEncoders(plan, model, input.fitCaptions);
+  if (needs.length) return { status: 'needs-fit', keys: needs };
+  return predictSamples(plan, model, input.samples ?? []);
+}
+
+async function predictSamples(plan: PredictorPlan, model: WarmModel, samples: RawSample[]): Promise<PredictTaskOutput> {
+  const n = samples.length;
+  if (n === 0) return { status: 'ok', n, probs: new Float32Array(0) }; // a warm-up
+  const images = await materialiseImages(samples);
+  try {
+    const features = new Map<string, Float32Array>();
+    const featuresOf = async (e: EncoderPlan): Promise<Float32Array> => {
+      const cached = features.get(e.key);
+      if (cached) return cached;
+      const encoder = await encoderOf(e.key);
+      const vectors = encoder.modality === 'text' ? await encoder.encode(samples.map((s) => s.caption ?? '')) : await encoder.encode(images.paths.map((path) => ({ path })));
+      const out = new Float32Array(n * e.dim);
+      vectors.forEach((v, i) => out.set(v, i * e.dim));
+      features.set(e.key, out);
+      return out;
+    };
+    const logits = await averageLogits(plan, model.components, n, featuresOf, () => samples.map((s) => s.caption ?? ''));
+    return { status: 'ok', n, probs: sigmoid(logits) };
+  } catch (error) {
+    // An image that does not decode is the caller's mistake; say which one it is.
+    const message = (error as Error).message;
+    const index = images.paths.findIndex((p) => p && message.includes(p));
+    if (index >= 0) return { status: 'bad-input', index, message: `the image does not decode (${(error as Error).cause instanceof Error ? ((error as Error).cause as Error).message : 'unreadable'})` };
+    throw error;
+  } finally {
+    await images.cleanup();
+  }
+}
+
+async function predictDataset(plan: PredictorPlan, components: LoadedComponent[], d: NonNullable<PredictTaskInput['dataset']>, onProgress: (m: ProgressMessage) => void) {
+  const matrices = new Map<string, Float32Array>();
+  for (const e of planEncoders(plan)) {
+    const ref = d.features[e.key];
+    if (!ref) throw new Error(`no cached ${e.spec.id} features (version ${e.version}) were given`);
+    if (ref.dim !== e.dim) throw new Error(`cached ${e.spec.id} features have ${ref.dim} dimensions, the model reads ${e.dim}`);
+    matrices.set(e.key, await readFeatureSet(ref.dir, d.count, ref.dim));
+  }
+  const c = plan.classIds.length;
+  const probs = new Float32Array(d.rows.length * c);
+  for (let start = 0; start < d.rows.length; start += CHUNK) {
+    const rows = d.rows.slice(start, start + CHUNK);
+    const featuresOf = async (e: EncoderPlan) => gatherRows(matrices.get(e.key)!, e.dim, rows);
+    const logits = await averageLogits(plan, components, rows.length, featuresOf, () => d.captions!.slice(start, start + rows.length));
+    probs.set(sigmoid(logits), start * c);
+    onProgress({ type: 'progress', done: start + rows.length, total: d.rows.length });
+  }
+  return { status: 'ok' as const, n: d.rows.length, probs };
+}
+
+/** The paper's logits fusion: the mean of the components' logits (one component: its logits). */
+async function averageLogits(plan: PredictorPlan, components: LoadedComponent[], n: number, featuresOf: (e: EncoderPlan) => Promise<Float32Array>, captions: () => string[]): Promise<Float32Array> {
+  const c = plan.classIds.length;
+  const sum = new Float32Array(n * c);
+  for (const component of components) {
+    let logits: Float32Array;
+    if (component.kind === 'head') {
+      const text = component.text && (await featuresOf(component.text));
+      const image = component.image && (await featuresOf(component.image));
+      logits = component.model.logits({ text, image }, n);
+    } else {
+      logits = bertLogits(component, captions(), c);
+    }
+    for (let k = 0; k < sum.length; k++) sum[k] += logits[k] / components.length;
+  }
+  return sum;
+}
+
+function bertLogits(component: Extract<LoadedComponent, { kind: 'bert' }>, captions: string[], c: number): Float32Array {
+  const out = new Float32Array(captions.length * c);
+  for (let s = 0; s < captions.length; s += 256) {
+    const l = tf.tidy(() => tf.add(tf.matMul(bertFeatures(component.bert, captions.slice(s, s + 256)), component.kernel), component.bias));
+    out.set(l.dataSync(), s * c);
+    l.dispose();
+  }
+  return out;
+}
+
+const sigmoid = (logits: Float32Array) => logits.map((z) => 1 / (1 + Math.exp(-z)));
+
+let scratch: Promise<string> | undefined;
+
+/**
+ * Image paths for the encoders, which read files (so that decoding is exactly training's:
+ * image-preprocess.ts). Base64 images are written to a private temporary folder for the call.
+ */
+async function materialiseImages(samples: RawSample[]): Promise<{ paths: string[]; cleanup: () => Promise<void> }> {
+  const written: string[] = [];
+  const paths: string[] = [];
+  for (const [i, s] of samples.entries()) {
+    if (!s.image) paths.push('');
+    else if ('path' in s.image) paths.push(s.image.path);
+    else {
+      scratch ??= mkdtemp(join(tmpdir(), 'tagfusion-predict-'));
+      const file = join(await scratch, `${process.pid}-${Date.now()}-${i}-${Math.random().toString(36).slice(2)}.img`);
+      await writeFile(file, Buffer.from(s.image.base64, 'base64'));
+      written.push(file);
+      paths.push(file);
+    }
+  }
+  return { paths, cleanup: async () => void (await Promise.all(written.map((f) => rm(f, { force: true })))) };
+}
