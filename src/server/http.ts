@@ -11,7 +11,10 @@ import { GraphQLError, parse, specifiedRules, validate, type ExecutionArgs } fro
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { App } from '../app.js';
+import { dashboardRoutes } from './dashboards.js';
 import { projectRoot } from '../paths.js';
+import { submissionRoute } from '../prediction/http.js';
+import { LOCAL_ADMIN } from '../registry/actor.js';
 import type { GraphQLContext } from '../resolvers/context.js';
 import { buildSchema } from '../resolvers/index.js';
 import { createLoaders } from '../resolvers/loaders.js';
@@ -35,6 +38,7 @@ export async function startHttpServer(app: App, port = app.config.port, host = a
     requestId: randomUUID(),
     worksJobs: Boolean(app.runner),
     databaseKind: app.db.kind,
+    actor: LOCAL_ADMIN,
   });
 
   const expressApp = express();
@@ -91,7 +95,9 @@ export async function startHttpServer(app: App, port = app.config.port, host = a
 
   expressApp.disable('x-powered-by');
   expressApp.get('/healthz', (_req, res) => void res.type('text/plain').send('ok'));
+  expressApp.get('/predictions/:id/submission.csv', submissionRoute(app.services.predictions));
   expressApp.use('/graphql', express.json({ limit: '2mb' }), expressMiddleware(apollo, { context: async () => context() }));
+  expressApp.use(dashboardRoutes(app));
   const dashboards = join(projectRoot, 'dashboards', 'dist');
   if (existsSync(dashboards)) expressApp.use(express.static(dashboards));
   else expressApp.get('/', (_req, res) => void res.type('text/html').send(placeholderPage));

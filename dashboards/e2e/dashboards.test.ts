@@ -1,0 +1,224 @@
+/**
+ * The dashboards end to end: a real server (its own data directory and embedded database), real
+ * training runs, and headless Chromium. Covers a live run's curve gaining points, filtering the
+ * runs table, a comparison heatmap, a promotion (and a refused one), a prediction, and saves a
+ * screenshot of every view under e2e/screenshots/.
+ *
+ * Needs the server built (`npm run build` at the repository root), the UI built (`npm run build`
+ * here) and Chromium at /usr/bin/chromium (or CHROMIUM_PATH).
+ */
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { dashboardsDir, importDataset, launch, repoRoot, shot, startServer, startTraining, waitFor, waitForRun, type Server } from './support.ts';
+
+describe('dashboards', { timeout: 600_000 }, () => {
+  let server: Server;
+  let browser: Browser;
+  let page: Page;
+  let datasetId: string;
+  let sampleImage: string;
+  const runs: Record<string, string> = {};
+  const pageErrors: string[] = [];
+
+  before(async () => {
+    assert.ok(existsSync(join(repoRoot, 'dist', 'cli', 'index.js')), 'build the server first: npm run build (repository root)');
+    assert.ok(existsSync(join(dashboardsDir, 'dist', 'index.html')), 'build the UI first: npm run build (dashboards/)');
+    server = await startServer();
+    browser = await launch();
+    page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    ({ id: datasetId, sampleImage } = await importDataset(server, 'captions'));
+    runs.low = await startTraining(server, datasetId, { name: 'text-lr-0.001', learningRate: 0.001 });
+    runs.high = await startTraining(server, datasetId, { name: 'text-lr-0.01', learningRate: 0.01 });
+    for (const id of [runs.low, runs.high]) assert.equal((await waitForRun(server, id)).status, 'SUCCEEDED');
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  const go = async (hash: string) => {
+    await page.goto(`${server.origin}/${hash}`);
+  };
+  const rowCount = () => page.locator('[data-testid=run-row]').count();
+
+  test("a live run's curves gain points while it trains", async () => {
+    runs.live = await startTraining(server, datasetId, { name: 'text-live', epochs: 400, learningRate: 0.001 });
+    await go(`#/runs/${runs.live}`);
+    const chart = page.locator('[data-testid=loss-chart]');
+    await chart.waitFor({ timeout: 60_000 });
+    const points = async () => Number(await chart.getAttribute('data-points'));
+    const first = await waitFor(async () => (await points()) >= 2 && (await points()), 60_000);
+    // The page was loaded once: later points can only have come over the runEvents subscription.
+    const later = await waitFor(async () => {
+      const p = await points();
+      return p > first + 4 && p;
+    }, 60_000);
+    assert.ok(later > first, `points grew from ${first} to ${later}`);
+    const { run } = await server.gql(`query($id: ID!) { run(id: $id) { status } }`, { id: runs.live });
+    assert.equal(run.status, 'RUNNING', 'the points arrived while the run was training');
+    await shot(page, 'run-live');
+
+    // Cancelling from the page stops it.
+    await page.getByRole('button', { name: 'Cancel run' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Cancel run' }).click();
+    assert.equal((await waitForRun(server, runs.live, 60_000)).status, 'CANCELLED');
+    await page.locator('h1 .badge.s-cancelled').waitFor({ timeout: 20_000 });
+  });
+
+  test('the runs table filters by search, param and metric conditions', async () => {
+    await go('#/runs');
+    await page.locator('[data-testid=run-row]').first().waitFor();
+    await waitFor(async () => (await rowCount()) === 3);
+    await shot(page, 'runs');
+
+    await page.getByTestId('runs-search').fill('lr-0.01');
+    await waitFor(async () => (await rowCount()) === 1);
+    assert.match(await page.locator('[data-testid=run-row]').first().innerText(), /text-lr-0\.01/);
+    assert.match(page.url(), /q=lr-0\.01/, 'the search is in the shareable URL');
+    await page.getByTestId('runs-search').fill('');
+    await waitFor(async () => (await rowCount()) === 3);
+
+    // A param condition: learningRate ≥ 0.005.
+    await page.getByLabel('Filter on').selectOption('p');
+    await page.getByTestId('filter-key').fill('learningRate');
+    await page.getByTestId('filter-op').selectOption('gte');
+    await page.getByTestId('filter-value').fill('0.005');
+    await page.getByRole('button', { name: 'Add filter' }).click();
+    await page.getByTestId('filter-chip').waitFor();
+    await waitFor(async () => (await rowCount()) === 1);
+    await shot(page, 'runs-filtered');
+
+    // The URL alone reproduces the view.
+    const url = page.url();
+    await page.goto('about:blank');
+    await page.goto(url);
+    await waitFor(async () => (await rowCount()) === 1);
+    await page.getByRole('button', { name: /Remove filter/ }).click();
+    await waitFor(async () => (await rowCount()) === 3);
+
+    // Only succeeded runs: the cancelled live run drops out.
+    await page.getByLabel('succeeded').check();
+    await waitFor(async () => (await rowCount()) === 2);
+  });
+
+  test('comparing runs shows the per-class F1 heatmap', async () => {
+    await go('#/runs?status=SUCCEEDED');
+    await waitFor(async () => (await rowCount()) === 2);
+    for (const name of ['text-lr-0.001', 'text-lr-0.01']) await page.getByLabel(`Select ${name} for comparison`).check();
+    await page.getByRole('button', { name: /^Compare/ }).click();
+    await page.waitForURL(/#\/compare\?ids=/);
+    const heatmap = page.getByTestId('heatmap');
+    await heatmap.waitFor();
+    assert.equal(await heatmap.locator('tbody tr').count(), 2, 'one row per run');
+    assert.equal(await heatmap.locator('td.cell').count(), 8, '2 runs × 4 classes');
+    assert.deepEqual(await heatmap.locator('thead th').allInnerTexts(), ['run \\ class', 'person', 'bicycle', 'car', 'dog']);
+    await page.getByTestId('compare-chart').waitFor();
+    await page.getByTestId('parcoords').waitFor();
+    assert.match(await page.getByTestId('config-diff').innerText(), /learningRate/);
+    await shot(page, 'compare');
+  });
+
+  test('a version is registered and promoted from the UI, and a refused promotion shows why', async () => {
+    await go(`#/runs/${runs.low}`);
+    await page.getByRole('button', { name: 'Register as model…' }).click();
+    await page.getByLabel('Model name').fill('captions-text');
+    await page.getByRole('dialog').getByRole('button', { name: 'Register' }).click();
+    await page.waitForURL(/#\/registry\/captions-text/);
+    await server.gql(`mutation($input: RegisterModelVersionInput!) { registerModelVersion(input: $input) { created } }`, { input: { runId: runs.high, model: 'captions-text' } });
+
+    // Same URL as now: a hash navigation would not reload, so reload to fetch the new version.
+    await page.reload();
+    await page.getByTestId('versions').locator('tbody tr').nth(1).waitFor();
+    await page.getByTestId('promote-alias').fill('production');
+    await page.getByTestId('promote-version').selectOption('1');
+    await page.getByRole('button', { name: 'Promote…' }).click();
+    const dialog = page.getByRole('dialog');
+    assert.match(await dialog.innerText(), /“production” is new/);
+    await dialog.getByRole('button', { name: 'Promote' }).click();
+    await page.getByTestId('aliases').getByText('production').waitFor();
+    assert.match(await page.getByTestId('aliases').innerText(), /production\s+v1/);
+    await shot(page, 'registry-model');
+
+    // A rule no version can pass: the server refuses, and the dialog says why.
+    await server.gql(`mutation { setPromotionRule(model: "captions-text", rule: { alias: "production", metric: "loss", comparison: LT, threshold: 0.0000001 }) { name } }`);
+    await page.reload();
+    await page.getByTestId('promote-version').selectOption('2');
+    await page.getByRole('button', { name: 'Promote…' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Promote' }).click();
+    const refusal = page.getByTestId('promote-error');
+    await refusal.waitFor();
+    assert.match(await refusal.innerText(), /The server refused: .*loss/i);
+    await shot(page, 'registry-refused');
+    await page.getByRole('dialog').getByRole('button', { name: 'Cancel' }).click();
+    assert.match(await page.getByTestId('aliases').innerText(), /production\s+v1/, 'the alias did not move');
+
+    await go('#/registry/captions-text?tab=audit');
+    await page.getByTestId('audit').waitFor();
+    assert.match(await page.getByTestId('audit').innerText(), /production/);
+    await shot(page, 'registry-audit');
+    await go('#/registry');
+    await page.getByRole('link', { name: 'captions-text' }).waitFor();
+    await shot(page, 'registry');
+  });
+
+  test('a prediction from a typed caption and an uploaded image', async () => {
+    await go('#/predict?model=captions-text@production');
+    await page.getByTestId('predict-caption').fill('A photo of a puppy near the park');
+    await page.getByTestId('predict-image').setInputFiles(sampleImage);
+    await page.getByRole('img', { name: /Uploaded/ }).waitFor();
+    await page.getByRole('button', { name: 'Predict' }).click();
+    const labels = page.getByTestId('predicted-labels');
+    await labels.waitFor();
+    assert.match(await labels.innerText(), /dog/);
+    assert.match(await page.getByTestId('prediction').innerText(), /captions-text v1 \(via @production\)/);
+    await shot(page, 'predict');
+  });
+
+  test('every other view renders with its data', async () => {
+    const { startSweep } = await server.gql(`mutation($input: SweepInput!) { startSweep(input: $input) { id } }`, {
+      input: { datasetId, name: 'lr-sweep', base: { head: 'TEXT', epochs: 8, batchSize: 4 }, space: [{ name: 'learningRate', values: [0.001, 0.01] }], parallelism: 1 },
+    });
+    await go(`#/experiments/${startSweep.id}`);
+    await page.getByRole('heading', { name: /lr-sweep/ }).waitFor();
+    await waitForRun(server, startSweep.id, 120_000);
+    await page.getByText('★ best').waitFor({ timeout: 30_000 });
+    await shot(page, 'experiment');
+    await go('#/experiments?kind=sweep');
+    await page.getByRole('link', { name: 'lr-sweep' }).waitFor();
+    await shot(page, 'experiments');
+
+    await go('#/datasets');
+    await page.getByRole('link', { name: 'captions' }).waitFor();
+    await shot(page, 'datasets');
+    await go(`#/datasets/${datasetId}`);
+    await page.getByTestId('label-histogram').waitFor();
+    await page.getByTestId('samples').locator('article').first().waitFor();
+    await shot(page, 'dataset');
+    await go(`#/datasets/${datasetId}?tab=rejected`);
+    await page.getByTestId('rejected').waitFor();
+    assert.equal(await page.getByTestId('rejected').locator('tbody tr').count(), 2, 'both defective records are reported');
+    await shot(page, 'dataset-rejected');
+
+    await go('#/jobs?view=all');
+    await page.getByTestId('jobs').waitFor();
+    await shot(page, 'jobs');
+    await go('#/new/training');
+    await page.getByTestId('train-head').waitFor();
+    await shot(page, 'new-training');
+    await go(`#/runs/${runs.high}`);
+    await page.getByTestId('class-metrics').waitFor();
+    await shot(page, 'run');
+
+    // Laptop width: the runs table still fits and scrolls sideways rather than breaking.
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await go('#/runs');
+    await page.locator('[data-testid=run-row]').first().waitFor();
+    await shot(page, 'runs-laptop');
+    assert.deepEqual(pageErrors, [], 'no uncaught errors in the page');
+  });
+});

@@ -1,0 +1,74 @@
+/** Line curves over epochs, drawn by uPlot (canvas: fast with many runs and points). */
+import { useEffect, useMemo, useRef } from 'react';
+import uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
+import { PALETTE } from '../ui';
+
+export interface Curve {
+  label: string;
+  x: number[];
+  y: number[];
+  color?: string;
+  dash?: boolean;
+}
+
+/** Aligns curves on the union of their x values (uPlot wants one x array). */
+function align(curves: Curve[]): uPlot.AlignedData {
+  const xs = [...new Set(curves.flatMap((c) => c.x))].sort((a, b) => a - b);
+  const at = new Map(xs.map((x, i) => [x, i]));
+  const ys = curves.map((c) => {
+    const row: (number | null)[] = new Array(xs.length).fill(null);
+    c.x.forEach((x, i) => (row[at.get(x)!] = c.y[i]));
+    return row;
+  });
+  return [xs, ...ys] as uPlot.AlignedData;
+}
+
+export function LineChart({ curves, title, yLabel, height = 240, testId }: { curves: Curve[]; title: string; yLabel?: string; height?: number; testId?: string }) {
+  const box = useRef<HTMLDivElement>(null);
+  const plot = useRef<uPlot | null>(null);
+  const shape = curves.map((c) => c.label + (c.color ?? '')).join('|');
+  const data = useMemo(() => align(curves), [curves]);
+  const points = curves.reduce((n, c) => n + c.x.length, 0);
+
+  useEffect(() => {
+    const el = box.current;
+    if (!el || !curves.length) return;
+    // Canvas cannot read CSS variables: resolve the theme's colours once.
+    const css = getComputedStyle(document.documentElement);
+    const muted = css.getPropertyValue('--muted').trim() || '#5b6472';
+    const opts: uPlot.Options = {
+      width: Math.max(200, el.clientWidth),
+      height,
+      legend: { live: true },
+      scales: { x: { time: false } },
+      axes: [
+        { label: 'epoch', stroke: muted, grid: { stroke: 'rgba(128,128,128,.15)' } },
+        { label: yLabel, stroke: muted, grid: { stroke: 'rgba(128,128,128,.15)' }, size: 56 },
+      ],
+      series: [{ label: 'epoch' }, ...curves.map((c, i) => ({ label: c.label, stroke: c.color ?? PALETTE[i % PALETTE.length], width: 1.6, dash: c.dash ? [6, 4] : undefined, spanGaps: true, points: { show: false } }))],
+    };
+    const u = new uPlot(opts, data, el);
+    plot.current = u;
+    const ro = new ResizeObserver(() => u.setSize({ width: Math.max(200, el.clientWidth), height }));
+    ro.observe(el);
+    return () => {
+      ro.disconnect();
+      u.destroy();
+      plot.current = null;
+    };
+    // Rebuild only when the set of series changes; new points go through setData below.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [shape, height, yLabel]);
+
+  useEffect(() => {
+    plot.current?.setData(data);
+  }, [data]);
+
+  return (
+    <figure className="chart" data-testid={testId} data-points={points}>
+      <figcaption>{title}</figcaption>
+      {curves.length ? <div ref={box} role="img" aria-label={`${title}: ${curves.map((c) => `${c.label} ${c.x.length} points`).join(', ')}`} /> : <div className="state empty">No points yet.</div>}
+    </figure>
+  );
+}
