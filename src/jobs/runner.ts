@@ -6,6 +6,7 @@ import type { JobStatus } from '../db/generated/enums.js';
 import type { EventBus, JobEventType } from '../events/bus.js';
 import { isAppError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { jobDuration } from './metrics.js';
 import type { WorkerPool } from './pool.js';
 import { ProgressReporter } from './progress.js';
 import type { JobQueue } from './queue.js';
@@ -88,6 +89,8 @@ export class JobRunner {
     this.active.set(jobId, controller);
     qjob.signal?.addEventListener('abort', () => controller.abort(new Error('the queue claim on this job was lost')));
     const log = this.o.log.child({ jobId, kind: def.kind, attempt });
+    // observed once the job has its final status (an attempt the queue retries is not final)
+    const observeDuration = jobDuration.startTimer({ kind: def.kind });
     const reporter = new ProgressReporter(prisma, this.o.events, jobId);
     try {
       const payload = def.parsePayload(row.payload);
@@ -97,12 +100,14 @@ export class JobRunner {
       );
       await reporter.flush();
       await this.finish(jobId, 'SUCCEEDED', { result: result as object, progress: 1 });
+      observeDuration({ status: 'SUCCEEDED' });
       log.info('job succeeded');
       return result;
     } catch (err) {
       await reporter.flush().catch(() => {});
       if (controller.signal.reason === CANCELLED) {
         await this.finish(jobId, 'CANCELLED', { message: 'cancelled while running' });
+        observeDuration({ status: 'CANCELLED' });
         log.info('job cancelled');
         return { cancelled: true };
       }
@@ -112,6 +117,7 @@ export class JobRunner {
       if (isAppError(err) || attempt > def.retryLimit) {
         log.warn({ err }, 'job failed');
         await this.finish(jobId, 'FAILED', { error: message });
+        observeDuration({ status: 'FAILED' });
         if (isAppError(err)) return { failed: true };
         throw err;
       }
@@ -175,6 +181,11 @@ export class JobRunner {
       if (count) {
         this.o.log.warn({ jobId: job.id, status }, reason);
         await this.publish(job.id, status as JobEventType, status, job.progress, reason);
+        // A job that will not run again ends its run too, or the run would say RUNNING forever.
+        if (!requeued && job.runId) {
+          const ended = await prisma.run.updateMany({ where: { id: job.runId, status: { in: ['QUEUED', 'RUNNING'] } }, data: { status, error: reason, finishedAt: new Date() } });
+          if (ended.count) await this.o.events.publish({ topic: 'run', runId: job.runId, type: 'STATUS', status, message: reason });
+        }
       }
     }
     return orphans.length;

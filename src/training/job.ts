@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isAppError } from '../errors.js';
 import type { JobDefinition } from '../jobs/types.js';
 import type { HeadKind } from '../ml/heads/kinds.js';
 import { RunService } from '../runs/service.js';
@@ -29,7 +30,13 @@ export const trainJob: JobDefinition<{ runId: string }, { runId: string; artifac
       if (input.componentRunIds.length) return await fuseRuns(ctx, runs, runId, input);
       return await trainOnFeatures(ctx, runs, runId, input as TrainingInput & { head: HeadKind });
     } catch (err) {
-      await runs.setStatus(runId, ctx.signal.aborted ? 'CANCELLED' : 'FAILED', { error: ctx.signal.aborted ? 'cancelled' : (err as Error).message });
+      const message = (err as Error).message;
+      const job = await ctx.db.prisma.job.findUnique({ where: { id: ctx.jobId }, select: { cancelRequested: true } });
+      if (job?.cancelRequested) await runs.setStatus(runId, 'CANCELLED', { error: 'cancelled' });
+      // The runner retries other failures (a worker thread that died, a lost claim) while
+      // attempts remain: the run waits for that attempt instead of ending FAILED now.
+      else if (isAppError(err) || ctx.attempt > trainJob.retryLimit) await runs.setStatus(runId, 'FAILED', { error: message });
+      else await runs.setStatus(runId, 'QUEUED', { error: `attempt ${ctx.attempt} failed: ${message}; retrying` });
       throw err;
     }
   },
