@@ -35,8 +35,30 @@ export interface ParsedCsv {
   problems: CsvProblem[];
 }
 
-/** Thrown when the file as a whole cannot be read as a caption file (bad header). */
-export class CsvHeaderError extends Error {}
+/** Thrown when the file as a whole cannot be read as a caption file; the message names the line. */
+export class CsvFileError extends Error {}
+
+/** The header is neither format. */
+export class CsvHeaderError extends CsvFileError {}
+
+/** The file breaks one of the size limits (a CSV bomb, or simply too big to import at once). */
+export class CsvLimitError extends CsvFileError {}
+
+/**
+ * Limits that stop a hostile or broken file before it exhausts memory. A COCO caption is about
+ * 60 characters and the competition's files hold 30 000 records, so each limit is far above
+ * any real file; a file that hits one is refused as a whole rather than partly imported.
+ */
+export interface CsvLimits {
+  /** longest field (image id, labels, caption, a multi-line caption included), in characters */
+  maxFieldChars: number;
+  /** most comma-separated columns on one line; captions may hold commas, so this is generous */
+  maxColumns: number;
+  /** most records (accepted and rejected together) */
+  maxRecords: number;
+}
+
+export const DEFAULT_CSV_LIMITS: CsvLimits = { maxFieldChars: 64 * 1024, maxColumns: 100, maxRecords: 2_000_000 };
 
 const HEADERS: Record<string, CsvFormat> = {
   'imageid,labels,caption': 'labelled',
@@ -50,14 +72,24 @@ interface Pending {
   /** caption lines as read, before the enclosing quotes are removed */
   raw: string[];
   quoted: boolean;
+  /**
+   * a quoted caption whose text does not yet end with a quote; kept up to date line by line
+   * (re-joining the caption at each line would be quadratic in a many-line caption)
+   */
+  open: boolean;
+  /** characters in the caption so far */
+  chars: number;
 }
 
-export function parseCaptionCsv(text: string): ParsedCsv {
-  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
-  const header = (lines[0] ?? '').trim().toLowerCase().replace(/\s*,\s*/g, ',');
+export function parseCaptionCsv(text: string, limits: Partial<CsvLimits> = {}): ParsedCsv {
+  const { maxFieldChars, maxColumns, maxRecords } = { ...DEFAULT_CSV_LIMITS, ...limits };
+  const lines = linesOf(text.replace(/^\uFEFF/, ''));
+  const first = lines.next();
+  const headerLine = first.done ? '' : first.value.slice(0, 200);
+  const header = headerLine.trim().toLowerCase().replace(/\s*,\s*/g, ',');
   const format = HEADERS[header];
   if (!format) {
-    throw new CsvHeaderError(`line 1: expected the header "ImageID,Labels,Caption" or "ImageID,Caption", found "${(lines[0] ?? '').slice(0, 80)}"`);
+    throw new CsvHeaderError(`line 1: expected the header "ImageID,Labels,Caption" or "ImageID,Caption", found "${headerLine.slice(0, 80)}"`);
   }
   const fieldCount = format === 'labelled' ? 3 : 2;
   const records: CsvRecord[] = [];
@@ -73,16 +105,32 @@ export function parseCaptionCsv(text: string): ParsedCsv {
     pending = undefined;
   };
 
-  for (let i = 1; i < lines.length; i++) {
-    const lineText = lines[i];
-    const lineNo = i + 1;
-    if (pending && isOpen(pending) && !looksLikeRecordStart(lineText, fieldCount, idSuffix)) {
+  let lineNo = 1;
+  for (const lineText of lines) {
+    lineNo++;
+    if (countColumns(lineText, maxColumns + 1) > maxColumns) {
+      throw new CsvLimitError(`line ${lineNo}: more than ${maxColumns} comma-separated columns (the limit is ${maxColumns})`);
+    }
+    if (pending?.open && !looksLikeRecordStart(lineText, fieldCount, idSuffix)) {
       pending.raw.push(lineText);
+      pending.chars += lineText.length + 1;
+      if (pending.chars > maxFieldChars) {
+        throw new CsvLimitError(`line ${pending.line}: the caption is longer than ${maxFieldChars} characters (the limit is ${maxFieldChars})`);
+      }
+      // The caption's text ends at its last line that holds anything: blank lines keep it open.
+      if (lineText.trim() !== '') pending.open = !lineText.trimEnd().endsWith('"');
       continue;
     }
     flush();
     if (lineText.trim() === '') continue;
+    if (records.length + problems.length >= maxRecords) {
+      throw new CsvLimitError(`line ${lineNo}: more than ${maxRecords} records (the limit is ${maxRecords})`);
+    }
     const fields = splitLeadingFields(lineText, fieldCount);
+    const long = fields?.find((f) => f.length > maxFieldChars) ?? (fields ? undefined : lineText.length > maxFieldChars ? lineText : undefined);
+    if (long !== undefined) {
+      throw new CsvLimitError(`line ${lineNo}: a field is longer than ${maxFieldChars} characters (the limit is ${maxFieldChars})`);
+    }
     if (!fields) {
       problems.push({ line: lineNo, imageId: firstField(lineText), reason: `expected ${fieldCount} comma-separated fields (${Object.keys(HEADERS).find((h) => HEADERS[h] === format)})` });
       continue;
@@ -90,22 +138,42 @@ export function parseCaptionCsv(text: string): ParsedCsv {
     const [imageId, ...rest] = fields;
     const caption = rest[rest.length - 1];
     idSuffix ??= suffixOf(imageId);
+    const quoted = caption.trimStart().startsWith('"');
+    const trimmed = caption.trim();
     pending = {
       line: lineNo,
       imageId,
       labelsText: format === 'labelled' ? rest[0] : undefined,
       raw: [caption],
-      quoted: caption.trimStart().startsWith('"'),
+      quoted,
+      open: quoted && (trimmed.length < 2 || !trimmed.endsWith('"')),
+      chars: caption.length,
     };
   }
   flush();
   return { format, records, problems };
 }
 
-function isOpen(p: Pending): boolean {
-  if (!p.quoted) return false;
-  const text = p.raw.join('\n').trim();
-  return text.length < 2 || !text.endsWith('"');
+/**
+ * The file's lines (split at \n or \r\n) one at a time, so that a file of millions of empty
+ * lines costs no more memory than its text.
+ */
+function* linesOf(text: string): Generator<string> {
+  let start = 0;
+  while (start <= text.length) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    const stop = end > start && text.charCodeAt(end - 1) === 13 ? end - 1 : end;
+    yield text.slice(start, stop);
+    start = end + 1;
+  }
+}
+
+/** Comma-separated columns on a line, counting no further than `stopAt`. */
+function countColumns(line: string, stopAt: number): number {
+  let columns = 1;
+  for (let i = line.indexOf(','); i >= 0 && columns < stopAt; i = line.indexOf(',', i + 1)) columns++;
+  return columns;
 }
 
 /** Splits off the first `count - 1` fields; the last field is the rest of the line (commas allowed). */

@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
-import { basename, join, resolve } from 'node:path';
+import { basename, join } from 'node:path';
 import { errors } from '../errors.js';
 import type { JobContext, JobDefinition } from '../jobs/types.js';
-import type { ImageCheckProgress, ImageCheckResult } from '../workers/image-check.js';
-import { CsvHeaderError, parseCaptionCsv, type CsvProblem, type CsvRecord } from './csv.js';
+import type { ImageCheckInput, ImageCheckProgress, ImageCheckResult } from '../workers/image-check.js';
+import { CsvFileError, parseCaptionCsv, type CsvProblem, type CsvRecord } from './csv.js';
 import { parseImportInput, type ImportInput } from './import-input.js';
+import { confinedPath, importRoots } from './paths.js';
 import { saveDatasetVersion, type NewSample } from './repository.js';
 import { stratifiedSplit } from './split.js';
 
@@ -34,23 +35,30 @@ export const importDatasetJob: JobDefinition<ImportInput, ImportResult> = {
   parsePayload: parseImportInput,
   async run(ctx, input) {
     ctx.progress(0, 'reading CSV');
-    const csvPath = resolve(input.csvPath);
+    // Checked again here: the files may have changed (or become links) since the job was queued.
+    const roots = importRoots(ctx.config);
+    const csvPath = await confinedPath('CSV file', input.csvPath, 'file', roots);
+    const imagesDir = input.imagesDir ? await confinedPath('Images folder', input.imagesDir, 'dir', roots) : null;
+    const { size } = await stat(csvPath);
+    if (size > ctx.config.csvMaxBytes) {
+      throw errors.invalidCsv(input.csvPath, `the file has ${size} bytes; at most ${ctx.config.csvMaxBytes} are imported (TAGFUSION_CSV_MAX_BYTES)`);
+    }
     const text = await readFile(csvPath, 'utf8').catch(() => {
       throw errors.pathNotFound('CSV file', input.csvPath);
     });
     let parsed;
     try {
-      parsed = parseCaptionCsv(text);
+      parsed = parseCaptionCsv(text, { maxRecords: ctx.config.csvMaxRecords });
     } catch (err) {
-      if (err instanceof CsvHeaderError) throw errors.invalidCsv(input.csvPath, err.message);
+      if (err instanceof CsvFileError) throw errors.invalidCsv(input.csvPath, err.message);
       throw err;
     }
     const problems: CsvProblem[] = [...parsed.problems];
     const records = dropDuplicates(parsed.records, problems);
 
     let accepted: (CsvRecord & { imagePath?: string; imageHash?: string })[] = records;
-    if (input.imagesDir) {
-      const checked = await checkImages(ctx, resolve(input.imagesDir), records, problems);
+    if (imagesDir) {
+      const checked = await checkImages(ctx, imagesDir, records, problems);
       accepted = checked;
     }
     if (accepted.length === 0) throw errors.emptyDataset(input.csvPath);
@@ -75,7 +83,7 @@ export const importDatasetJob: JobDefinition<ImportInput, ImportResult> = {
       labelled,
       hasImages: Boolean(input.imagesDir),
       csvPath,
-      imagesDir: input.imagesDir ? resolve(input.imagesDir) : null,
+      imagesDir,
       splitSeed: input.splitSeed,
       valFraction: input.valFraction,
       samples,
@@ -120,7 +128,7 @@ async function checkImages(ctx: JobContext, imagesDir: string, records: CsvRecor
   };
   const results = await Promise.all(
     chunks.map((images, c) =>
-      ctx.pool.run<unknown, ImageCheckResult[]>('imageCheck', { images }, {
+      ctx.pool.run<unknown, ImageCheckResult[]>('imageCheck', { images, root: imagesDir, maxPixels: ctx.config.imageMaxPixels } satisfies ImageCheckInput, {
         signal: ctx.signal,
         onMessage: (m) => {
           doneByChunk[c] = (m as ImageCheckProgress).done;

@@ -1,5 +1,4 @@
-import { stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import type { Config } from '../config.js';
 import type { Database } from '../db/database.js';
 import type { Dataset, Job } from '../db/generated/client.js';
 import type { Split } from '../db/generated/enums.js';
@@ -7,6 +6,7 @@ import { errors } from '../errors.js';
 import type { JobService } from '../jobs/service.js';
 import { parseImportInput } from './import-input.js';
 import { importDatasetJob } from './import-job.js';
+import { confinedPath, importRoots } from './paths.js';
 import * as repo from './repository.js';
 
 /** Datasets: import (as a job), versions, classes, samples, rejected records. */
@@ -14,21 +14,21 @@ export class DatasetService {
   constructor(
     private readonly db: Database,
     private readonly jobs: JobService,
+    /** for the folders an import may read (TAGFUSION_DATA_ROOTS); the defaults when absent */
+    private readonly config: Pick<Config, 'dataRoots' | 'dataDir'>,
   ) {}
 
   /**
    * Validates the input and the paths now (so that a typo fails at once, not in a job), then
-   * queues the import job. The job's result names the dataset version.
+   * queues the import job. Both paths must lie under a data root (src/datasets/paths.ts); the
+   * job is given their real paths. The job's result names the dataset version.
    */
   async importDataset(rawInput: unknown): Promise<Job> {
     const input = parseImportInput(rawInput);
-    const csv = await stat(input.csvPath).catch(() => undefined);
-    if (!csv?.isFile()) throw errors.pathNotFound('CSV file', input.csvPath);
-    if (input.imagesDir) {
-      const dir = await stat(input.imagesDir).catch(() => undefined);
-      if (!dir?.isDirectory()) throw errors.pathNotFound('Images folder', input.imagesDir);
-    }
-    const payload = { ...input, csvPath: resolve(input.csvPath), imagesDir: input.imagesDir ? resolve(input.imagesDir) : null };
+    const roots = importRoots(this.config);
+    const csvPath = await confinedPath('CSV file', input.csvPath, 'file', roots);
+    const imagesDir = input.imagesDir ? await confinedPath('Images folder', input.imagesDir, 'dir', roots) : null;
+    const payload = { ...input, csvPath, imagesDir };
     return this.jobs.enqueue(importDatasetJob.kind, payload);
   }
 

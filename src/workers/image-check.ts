@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, realpath, stat } from 'node:fs/promises';
+import { sep } from 'node:path';
 import sharp from 'sharp';
 import type { TaskMessage } from '../jobs/pool.js';
 
@@ -7,7 +8,18 @@ export interface ImageCheckInput {
   images: { imageId: string; path: string }[];
   /** images decoded at once; sharp itself runs one image per thread here */
   concurrency?: number;
+  /** the images folder's real path: an image that is a link leading out of it is rejected */
+  root?: string;
+  /** largest width × height accepted; the header is read first, so a huge image is never decoded */
+  maxPixels?: number;
 }
+
+/**
+ * Largest image file read. A 40-megapixel photo is under 30 MB as JPEG; anything bigger is not
+ * a photo this project can use, and reading it whole would cost its size in memory per thread.
+ */
+export const MAX_IMAGE_FILE_BYTES = 64 * 1024 * 1024;
+const DEFAULT_MAX_PIXELS = 40_000_000;
 
 export interface ImageCheckResult {
   imageId: string;
@@ -31,7 +43,7 @@ export async function imageCheck({ input, port }: TaskMessage<ImageCheckInput>):
   const worker = async () => {
     while (next < input.images.length) {
       const i = next++;
-      results[i] = await checkOne(input.images[i].imageId, input.images[i].path);
+      results[i] = await checkOne(input.images[i].imageId, input.images[i].path, input.root, input.maxPixels ?? DEFAULT_MAX_PIXELS);
       done++;
       if (done % 20 === 0) port.postMessage({ done } satisfies ImageCheckProgress);
     }
@@ -41,16 +53,29 @@ export async function imageCheck({ input, port }: TaskMessage<ImageCheckInput>):
   return results;
 }
 
-async function checkOne(imageId: string, path: string): Promise<ImageCheckResult> {
+async function checkOne(imageId: string, path: string, root: string | undefined, maxPixels: number): Promise<ImageCheckResult> {
   let bytes: Buffer;
   try {
+    if (root) {
+      const real = await realpath(path);
+      if (!real.startsWith(root.endsWith(sep) ? root : root + sep)) return { imageId, error: 'image file is a link that leads outside the images folder' };
+    }
+    const { size } = await stat(path);
+    if (size > MAX_IMAGE_FILE_BYTES) return { imageId, error: `image file has ${size} bytes; at most ${MAX_IMAGE_FILE_BYTES} are accepted` };
     bytes = await readFile(path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     return { imageId, error: code === 'ENOENT' ? 'image file is missing' : `image file cannot be read (${code ?? 'error'})` };
   }
   try {
-    const { info } = await sharp(bytes, { failOn: 'error' }).raw().toBuffer({ resolveWithObject: true });
+    // The header gives the size without decoding; limitInputPixels guards the decode as well, for
+    // formats whose header can understate it.
+    // (metadata reads the header only, so sharp's own pixel limit need not apply to it)
+    const { width = 0, height = 0 } = await sharp(bytes, { limitInputPixels: false }).metadata();
+    if (width * height > maxPixels) {
+      return { imageId, error: `image is ${width}×${height} pixels (${width * height}); at most ${maxPixels} pixels are accepted (TAGFUSION_IMAGE_MAX_PIXELS)` };
+    }
+    const { info } = await sharp(bytes, { failOn: 'error', limitInputPixels: maxPixels }).raw().toBuffer({ resolveWithObject: true });
     return { imageId, hash: createHash('sha256').update(bytes).digest('hex'), width: info.width, height: info.height };
   } catch (err) {
     return { imageId, error: `image cannot be decoded (${(err as Error).message.split('\n')[0].slice(0, 120)})` };

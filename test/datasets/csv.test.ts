@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CsvHeaderError, parseCaptionCsv } from '../../src/datasets/csv.js';
+import { CsvHeaderError, CsvLimitError, DEFAULT_CSV_LIMITS, parseCaptionCsv } from '../../src/datasets/csv.js';
 
 const H = 'ImageID,Labels,Caption';
 
@@ -70,5 +70,50 @@ describe('parseCaptionCsv', () => {
 
   it('deduplicates repeated labels within a record', () => {
     expect(parseCaptionCsv(`${H}\n1.jpg,3 1 3,"c"\n`).records[0].labels).toEqual([3, 1]);
+  });
+
+  describe('limits against CSV bombs', () => {
+    const limit = DEFAULT_CSV_LIMITS.maxFieldChars;
+
+    it('accepts a caption at the field limit and refuses one a character longer, naming line and limit', () => {
+      const at = parseCaptionCsv(`${H}\n0.jpg,1,${'a'.repeat(limit)}\n`);
+      expect(at.records[0].caption.length).toBe(limit);
+      const over = () => parseCaptionCsv(`${H}\n0.jpg,1,ok\n1.jpg,1,${'a'.repeat(limit + 1)}\n`);
+      expect(over).toThrow(CsvLimitError);
+      expect(over).toThrow(`line 3: a field is longer than ${limit} characters (the limit is ${limit})`);
+    });
+
+    it('refuses a huge image id or a huge line without fields', () => {
+      expect(() => parseCaptionCsv(`${H}\n${'x'.repeat(limit + 1)}.jpg,1,ok\n`)).toThrow(/line 2: a field is longer/);
+      expect(() => parseCaptionCsv(`${H}\n${'x'.repeat(limit + 1)}\n`)).toThrow(/line 2: a field is longer/);
+    });
+
+    it('counts a multi-line caption as one field, quickly even when it has many lines', () => {
+      // An unclosed quote followed by 200 000 lines that never start a record: before the limit,
+      // the caption was re-joined at each line (quadratic).
+      const bomb = `${H}\n0.jpg,1,"open\n${'-\n'.repeat(200_000)}`;
+      const started = Date.now();
+      expect(() => parseCaptionCsv(bomb)).toThrow(`line 2: the caption is longer than ${limit} characters`);
+      expect(Date.now() - started).toBeLessThan(2000);
+      // blank lines inside a caption count too
+      expect(() => parseCaptionCsv(`${H}\n0.jpg,1,"open${'\n'.repeat(limit + 1)}end"\n`)).toThrow(CsvLimitError);
+    });
+
+    it('refuses a line with more columns than the limit', () => {
+      const columns = (n: number) => `${H}\n0.jpg,1,${Array.from({ length: n - 2 }, (_, i) => `w${i}`).join(',')}\n`;
+      expect(parseCaptionCsv(columns(DEFAULT_CSV_LIMITS.maxColumns)).records).toHaveLength(1);
+      expect(() => parseCaptionCsv(columns(DEFAULT_CSV_LIMITS.maxColumns + 1))).toThrow(`line 2: more than ${DEFAULT_CSV_LIMITS.maxColumns} comma-separated columns`);
+      // a million columns is refused without splitting them all
+      expect(() => parseCaptionCsv(`${H}\n${','.repeat(1_000_000)}\n`)).toThrow(CsvLimitError);
+    });
+
+    it('refuses more records than the limit, rejected records included, and ignores blank lines', () => {
+      const rows = (n: number) => Array.from({ length: n }, (_, i) => (i === 0 ? 'bad-row' : `${i}.jpg,1,c${i}`));
+      const text = (n: number) => `${H}\n${rows(n).join('\n\n\n')}\n`;
+      expect(parseCaptionCsv(text(5), { maxRecords: 5 })).toMatchObject({ records: { length: 4 }, problems: [{ line: 2 }] });
+      expect(() => parseCaptionCsv(text(6), { maxRecords: 5 })).toThrow('line 17: more than 5 records (the limit is 5)');
+      // a million empty lines are not records
+      expect(parseCaptionCsv(`${H}\n${'\n'.repeat(1_000_000)}0.jpg,1,x\n`, { maxRecords: 1 }).records).toHaveLength(1);
+    });
   });
 });
