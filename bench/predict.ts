@@ -35,7 +35,7 @@ const { values } = parseArgs({
 const data = resolve(values.data!);
 const requests = Number(values.requests);
 const app = await startApp(
-  loadConfig({ ...process.env, TAGFUSION_DATA_DIR: process.env.BENCH_DATA_DIR ?? join(projectRoot, '.tagfusion-bench'), LOG_LEVEL: 'warn', TAGFUSION_WORKER_THREADS: String(availableParallelism()) }),
+  loadConfig({ ...process.env, TAGFUSION_DATA_DIR: process.env.BENCH_DATA_DIR ?? join(projectRoot, '.tagfusion-bench'), LOG_LEVEL: 'warn', TAGFUSION_WORKER_THREADS: String(availableParallelism()), TAGFUSION_AUTH: 'open' }),
   { workJobs: true },
 );
 const http = await startHttpServer(app, 0, '127.0.0.1');

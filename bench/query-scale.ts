@@ -227,7 +227,7 @@ if (!reuse) {
 }
 
 const dataDir = mkdtempSync(join(tmpdir(), 'tagfusion-bench-'));
-const app = await startApp(loadConfig({ TAGFUSION_DATA_DIR: dataDir, LOG_LEVEL: 'warn', DATABASE_URL: benchUrl }), { workJobs: false });
+const app = await startApp(loadConfig({ TAGFUSION_DATA_DIR: dataDir, LOG_LEVEL: 'warn', DATABASE_URL: benchUrl, TAGFUSION_AUTH: 'open' /* a loopback benchmark */ }), { workJobs: false });
 let seedSeconds: number | null = null;
 if (!reuse) {
   console.log(`seeding ${RUNS.toLocaleString('en')} runs into ${DB_NAME}`);

@@ -20,6 +20,7 @@ import { artifactRoot } from './features/paths.js';
 import { RegistryService } from './registry/service.js';
 import { WebhookService } from './webhooks/service.js';
 import { PredictionService } from './prediction/service.js';
+import { AuthService } from './auth/service.js';
 
 /** The services a resolver or CLI command calls. */
 export interface Services {
@@ -33,6 +34,8 @@ export interface Services {
   registry: RegistryService;
   webhooks: WebhookService;
   predictions: PredictionService;
+  /** API tokens and who a request acts as */
+  auth: AuthService;
 }
 
 export interface App {
@@ -76,7 +79,7 @@ export async function startApp(config: Config, options: AppOptions): Promise<App
     const training = new TrainingService(db, jobs);
     const webhooks = new WebhookService(db, jobs);
     const services: Services = {
-      datasets: new DatasetService(db, jobs),
+      datasets: new DatasetService(db, jobs, config),
       runs: new RunService(db, events),
       comparisons: new RunComparisonService(db),
       jobs,
@@ -86,6 +89,7 @@ export async function startApp(config: Config, options: AppOptions): Promise<App
       registry: new RegistryService(db, events, webhooks, artifactRoot(config)),
       webhooks,
       predictions: new PredictionService(db, jobs, events, config, log),
+      auth: new AuthService(db, config.authMode),
     };
     closers.push(() => services.predictions.close());
     let runner: JobRunner | undefined;

@@ -26,6 +26,17 @@ export interface Config {
   dataRoots: string[] | undefined;
   /** Worker threads that keep models loaded for single predictions. */
   predictThreads: number;
+  /** Largest caption file an import reads, in bytes. */
+  csvMaxBytes: number;
+  /** Most records an import accepts from one file. */
+  csvMaxRecords: number;
+  /** Largest image (width × height) an import accepts; larger ones are rejected records. */
+  imageMaxPixels: number;
+  /**
+   * `required`: every GraphQL request carries an API token (src/auth); `open`: every caller is the
+   * local admin, allowed only on a loopback HOST.
+   */
+  authMode: 'required' | 'open';
 }
 
 const positiveInt = (name: string) =>
@@ -45,6 +56,13 @@ const schema = z.object({
   TAGFUSION_JOB_STALE_SECONDS: positiveInt('TAGFUSION_JOB_STALE_SECONDS').default(60),
   TAGFUSION_DATA_ROOTS: z.string().optional(),
   TAGFUSION_PREDICT_THREADS: positiveInt('TAGFUSION_PREDICT_THREADS').max(64).default(1),
+  // V8 strings stop at about 512 MiB and the parser holds the file as one string; 256 MiB is ten
+  // times the competition's full training file with room to spare.
+  TAGFUSION_CSV_MAX_BYTES: positiveInt('TAGFUSION_CSV_MAX_BYTES').max(512 * 1024 * 1024 - 1024, 'TAGFUSION_CSV_MAX_BYTES must be below 512 MiB').default(256 * 1024 * 1024),
+  TAGFUSION_CSV_MAX_RECORDS: positiveInt('TAGFUSION_CSV_MAX_RECORDS').default(2_000_000),
+  // 40 megapixels is a large camera photo; decoding one takes 120 MB as raw RGB. COCO's are 0.3.
+  TAGFUSION_IMAGE_MAX_PIXELS: positiveInt('TAGFUSION_IMAGE_MAX_PIXELS').default(40_000_000),
+  TAGFUSION_AUTH: z.enum(['required', 'open'], { message: 'TAGFUSION_AUTH must be required or open' }).optional(),
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { message: 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent' })
     .default('info'),
@@ -64,6 +82,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   }
   const e = parsed.data;
+  // Open mode hands the local admin role to whoever reaches the port, so it is for one person on
+  // their own machine: by default with the embedded database on loopback, never on another interface.
+  const loopback = isLoopbackHost(e.HOST);
+  const authMode = e.TAGFUSION_AUTH ?? (!e.DATABASE_URL && loopback ? 'open' : 'required');
+  if (authMode === 'open' && !loopback) {
+    throw new ConfigError(
+      `Invalid configuration:\n  TAGFUSION_AUTH: open mode (no API tokens) is allowed only when HOST is a loopback address (127.0.0.1, ::1, localhost); HOST is ${e.HOST}. Use TAGFUSION_AUTH=required and create a token with \`tagfusion token create --name NAME --role admin\`.`,
+    );
+  }
   return {
     databaseUrl: e.DATABASE_URL,
     dataDir: resolve(e.TAGFUSION_DATA_DIR),
@@ -78,5 +105,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     // A list like PATH: folders separated by ':' (';' on Windows).
     dataRoots: e.TAGFUSION_DATA_ROOTS?.split(delimiter).filter(Boolean).map((p) => resolve(p)),
     predictThreads: e.TAGFUSION_PREDICT_THREADS,
+    csvMaxBytes: e.TAGFUSION_CSV_MAX_BYTES,
+    csvMaxRecords: e.TAGFUSION_CSV_MAX_RECORDS,
+    imageMaxPixels: e.TAGFUSION_IMAGE_MAX_PIXELS,
+    authMode,
   };
+}
+
+/** True for addresses only this machine can reach: 127.0.0.0/8, ::1 and localhost. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  return h === 'localhost' || h === '::1' || /^(::ffff:)?127(\.\d{1,3}){3}$/.test(h);
 }

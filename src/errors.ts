@@ -55,4 +55,8 @@ export const errors = {
     new AppError('PATH_NOT_ALLOWED', `${what} ${path} is outside the folders this server reads (TAGFUSION_DATA_ROOTS; by default the data folder and the datasets' image folders).`, { path }),
   predictionSetNotFound: (id: string) => new AppError('PREDICTION_SET_NOT_FOUND', `Prediction set ${id} does not exist.`, { id }),
   submissionNotReady: (id: string) => new AppError('SUBMISSION_NOT_READY', `Prediction set ${id} has no submission file yet: its job has not finished.`, { id }),
+  // Authentication (src/auth)
+  unauthenticated: (reason: string) =>
+    new AppError('UNAUTHENTICATED', `${reason} This server needs "Authorization: Bearer <token>" (an admin creates one: tagfusion token create).`),
+  tokenNotFound: (id: string) => new AppError('TOKEN_NOT_FOUND', `API token ${id} does not exist.`, { id }),
 };

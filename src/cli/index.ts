@@ -6,6 +6,7 @@ import { ablateCommand, compareEncodersCommand, compareRunsCommand, pseudoLabelC
 import { importCommand } from './import.js';
 import { modelsCommand, promoteCommand, registerCommand } from './models.js';
 import { predictCommand } from './predict.js';
+import { tokenCreateCommand, tokenListCommand, tokenRevokeCommand } from './token.js';
 import { migrateCommand, serveCommand, workerCommand } from './serve.js';
 import { extractCommand, trainCommand } from './train.js';
 
@@ -184,6 +185,17 @@ program
     if (!o.encoders?.length || !o.dataset) throw errors.badInput('give --dataset and --encoders (compare encoders), or --runs (compare runs)', { field: '--encoders' });
     return compareEncodersCommand(o);
   });
+
+const token = program.command('token').description('API tokens (acts on the database directly, as its owner; makes the first admin token)');
+token
+  .command('create')
+  .description('create a token and print its secret, once')
+  .requiredOption('--name <name>', 'who or what uses it')
+  .requiredOption('--role <role>', 'viewer, editor or admin')
+  .option('--json', 'print the result as JSON')
+  .action(tokenCreateCommand);
+token.command('list').description('list tokens (never their secrets)').option('--json', 'print the result as JSON').action(tokenListCommand);
+token.command('revoke').description('revoke a token at once').argument('<id>', 'token id').option('--json', 'print the result as JSON').action(tokenRevokeCommand);
 
 program.parseAsync().catch((err) => {
   if (err instanceof ConfigError || isAppError(err)) {

@@ -1,4 +1,5 @@
 import type { Services } from '../app.js';
+import type { AppError } from '../errors.js';
 import type { Actor } from '../registry/actor.js';
 import type { Loaders } from './loaders.js';
 
@@ -9,6 +10,8 @@ export interface GraphQLContext {
   requestId: string;
   worksJobs: boolean;
   databaseKind: string;
-  /** who is calling (until authentication exists: the local admin, see src/registry/actor.ts) */
+  /** who is calling: the token's name and role, or the local admin in open mode (src/auth) */
   actor: Actor;
+  /** set when the request has no valid token (required mode): every field but `health` throws it */
+  unauthenticated?: AppError;
 }

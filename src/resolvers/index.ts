@@ -2,7 +2,9 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import type { GraphQLSchema } from 'graphql';
+import { guardSchema } from '../auth/roles.js';
 import { projectRoot } from '../paths.js';
+import { authResolvers } from './auth.js';
 import { compareResolvers } from './compare.js';
 import { datasetResolvers } from './datasets.js';
 import { experimentResolvers } from './experiments.js';
@@ -21,9 +23,11 @@ export function loadTypeDefs(dir = join(projectRoot, 'src', 'schema')): string[]
     .map((f) => readFileSync(join(dir, f), 'utf8'));
 }
 
+/** The executable schema, every root field guarded by its role (src/auth/roles.ts). */
 export function buildSchema(): GraphQLSchema {
-  return makeExecutableSchema({
+  const schema = makeExecutableSchema({
     typeDefs: loadTypeDefs(),
-    resolvers: [healthResolvers, datasetResolvers, runResolvers, jobResolvers, trainingResolvers, experimentResolvers, compareResolvers, predictionResolvers, registryResolvers] as never,
+    resolvers: [healthResolvers, datasetResolvers, runResolvers, jobResolvers, trainingResolvers, experimentResolvers, compareResolvers, predictionResolvers, registryResolvers, authResolvers] as never,
   });
+  return guardSchema(schema);
 }

@@ -14,11 +14,13 @@ import type { App } from '../app.js';
 import { dashboardRoutes } from './dashboards.js';
 import { projectRoot } from '../paths.js';
 import { submissionRoute } from '../prediction/http.js';
-import { LOCAL_ADMIN } from '../registry/actor.js';
+import { authPlugin, identify, requireToken, wsAuthorization, WS_FORBIDDEN, WS_UNAUTHORIZED, type WsAuth } from '../auth/transport.js';
+import { ConfigError, isLoopbackHost } from '../config.js';
 import type { GraphQLContext } from '../resolvers/context.js';
 import { buildSchema } from '../resolvers/index.js';
 import { createLoaders } from '../resolvers/loaders.js';
 import { createErrorFormatter } from './errors.js';
+import { createMetrics, requestScope } from './metrics.js';
 import { assertQueryCost, limitRules } from './limits.js';
 
 export interface HttpServer {
@@ -32,13 +34,20 @@ export async function startHttpServer(app: App, port = app.config.port, host = a
   const schema = buildSchema();
   const rules = limitRules();
   const formatError = createErrorFormatter(app.log);
-  const context = (): GraphQLContext => ({
+  const metrics = createMetrics(app);
+  const { auth } = app.services;
+  if (auth.mode === 'open') {
+    // loadConfig refuses open mode on other interfaces; this catches a host passed in directly.
+    if (!isLoopbackHost(host)) throw new ConfigError(`TAGFUSION_AUTH=open (no API tokens) may listen on a loopback address only, not ${host}.`);
+    app.log.warn({ host, auth: 'open' }, 'authentication is off (TAGFUSION_AUTH=open): every caller on this machine acts as the local admin; listening on loopback only');
+  }
+  const context = (who: Pick<GraphQLContext, 'actor' | 'unauthenticated'>): GraphQLContext => ({
     services: app.services,
     loaders: createLoaders(app.services),
     requestId: randomUUID(),
     worksJobs: Boolean(app.runner),
     databaseKind: app.db.kind,
-    actor: LOCAL_ADMIN,
+    ...who,
   });
 
   const expressApp = express();
@@ -47,9 +56,21 @@ export async function startHttpServer(app: App, port = app.config.port, host = a
   const wsCleanup = useServer(
     {
       schema,
-      context,
+      // Required mode: the token comes as the `authorization` connection parameter. No token
+      // closes with 4401, an unknown or revoked one with 4403; each subscription checks it again,
+      // so a token revoked while connected starts nothing new.
+      onConnect: async (ctx) => {
+        const authorization = wsAuthorization(ctx.connectionParams);
+        const { actor, unauthenticated } = await identify(auth, authorization);
+        if (unauthenticated) {
+          ctx.extra.socket.close(authorization ? WS_FORBIDDEN : WS_UNAUTHORIZED, authorization ? 'Forbidden: unknown or revoked API token' : 'Unauthorized: no API token');
+          return false;
+        }
+        Object.assign(ctx.extra, { authorization, actor } satisfies WsAuth);
+        return true;
+      },
       // The same limits as HTTP: a subscription document is validated before it is run.
-      onSubscribe: (_ctx, _id, payload) => {
+      onSubscribe: async (ctx, _id, payload) => {
         let document;
         try {
           document = parse(payload.query);
@@ -63,7 +84,9 @@ export async function startHttpServer(app: App, port = app.config.port, host = a
         } catch (err) {
           return [err as GraphQLError];
         }
-        return { schema, document, variableValues: payload.variables, operationName: payload.operationName, contextValue: context() } as ExecutionArgs;
+        const who = await identify(auth, (ctx.extra as WsAuth).authorization);
+        if (who.unauthenticated) return [new GraphQLError(who.unauthenticated.message, { extensions: { code: who.unauthenticated.code } })];
+        return { schema, document, variableValues: payload.variables, operationName: payload.operationName, contextValue: context(who) } as ExecutionArgs;
       },
       onError: (_ctx, _id, _payload, errs) => {
         app.log.warn({ errors: errs.map((e) => e.message) }, 'subscription error');
@@ -83,6 +106,8 @@ export async function startHttpServer(app: App, port = app.config.port, host = a
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       ApolloServerPluginLandingPageDisabled(),
+      authPlugin,
+      metrics.plugin,
       { serverWillStart: async () => ({ drainServer: async () => void (await wsCleanup.dispose()) }) },
       {
         requestDidStart: async () => ({
@@ -95,8 +120,11 @@ export async function startHttpServer(app: App, port = app.config.port, host = a
 
   expressApp.disable('x-powered-by');
   expressApp.get('/healthz', (_req, res) => void res.type('text/plain').send('ok'));
-  expressApp.get('/predictions/:id/submission.csv', submissionRoute(app.services.predictions));
-  expressApp.use('/graphql', express.json({ limit: '2mb' }), expressMiddleware(apollo, { context: async () => context() }));
+  expressApp.get('/metrics', metrics.handler);
+  expressApp.use('/graphql', requestScope);
+  expressApp.get('/predictions/:id/submission.csv', requireToken(auth), submissionRoute(app.services.predictions));
+  expressApp.get('/datasets/:id/images/:imageId', requireToken(auth));
+  expressApp.use('/graphql', express.json({ limit: '2mb' }), expressMiddleware(apollo, { context: async ({ req }) => context(await identify(auth, req.headers.authorization)) }));
   expressApp.use(dashboardRoutes(app));
   const dashboards = join(projectRoot, 'dashboards', 'dist');
   if (existsSync(dashboards)) expressApp.use(express.static(dashboards));

@@ -15,6 +15,8 @@ export interface TestServer {
   gql<T = any>(query: string, variables?: Record<string, unknown>): Promise<GraphQLResult<T>>;
   /** like gql, but fails the test on any error */
   data<T = any>(query: string, variables?: Record<string, unknown>): Promise<T>;
+  /** gql and data sending `Authorization: Bearer <token>` (for servers with TAGFUSION_AUTH=required) */
+  withToken(token: string): Pick<TestServer, 'gql' | 'data'>;
   close(): Promise<void>;
 }
 
@@ -23,20 +25,25 @@ export async function startTestServer(kind: DbKind, options: { workJobs?: boolea
   const db = await createTestDatabase(kind, options.env);
   const app = await startApp(db.config, { workJobs: options.workJobs ?? true });
   const http = await startHttpServer(app, 0, '127.0.0.1');
-  const gql = async (query: string, variables?: Record<string, unknown>) => {
-    const res = await fetch(http.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
-    return (await res.json()) as GraphQLResult;
+  const client = (token?: string) => {
+    const headers: Record<string, string> = { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) };
+    const gql = async (query: string, variables?: Record<string, unknown>) => {
+      const res = await fetch(http.url, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
+      return (await res.json()) as GraphQLResult;
+    };
+    const data = async (query: string, variables?: Record<string, unknown>) => {
+      const r = await gql(query, variables);
+      if (r.errors?.length) throw new Error(`GraphQL errors: ${JSON.stringify(r.errors)}`);
+      return r.data;
+    };
+    return { gql, data };
   };
   return {
     app,
     http,
     db,
-    gql,
-    async data(query, variables) {
-      const r = await gql(query, variables);
-      if (r.errors?.length) throw new Error(`GraphQL errors: ${JSON.stringify(r.errors)}`);
-      return r.data;
-    },
+    ...client(),
+    withToken: (token) => client(token),
     async close() {
       await http.close();
       await app.close();

@@ -2,12 +2,14 @@ import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 
 /** A graphql-ws client to the test server, collecting one subscription's events. */
-export function subscribe(httpUrl: string, query: string, variables: Record<string, unknown> = {}) {
-  const client: Client = createClient({ url: httpUrl.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0 });
+export function subscribe(httpUrl: string, query: string, variables: Record<string, unknown> = {}, connectionParams?: Record<string, unknown>) {
+  const client: Client = createClient({ url: httpUrl.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, connectionParams });
   const events: any[] = [];
   const errors: unknown[] = [];
   const waiters: { test: (events: any[]) => boolean; resolve: () => void }[] = [];
   const ready = new Promise<void>((resolve) => client.on('connected', () => resolve()));
+  /** the close code and reason when the server closes the connection (4401/4403: refused) */
+  const closed = new Promise<{ code: number; reason: string }>((resolve) => client.on('closed', (e) => resolve(e as { code: number; reason: string })));
   const dispose = client.subscribe(
     { query, variables },
     {
@@ -27,6 +29,7 @@ export function subscribe(httpUrl: string, query: string, variables: Record<stri
     events,
     errors,
     ready,
+    closed,
     /** resolves when `test` holds for the events so far (or an error arrives), or rejects after `ms` */
     until(test: (events: any[]) => boolean, ms = 30_000): Promise<void> {
       if (test(events) || errors.length) return Promise.resolve();
