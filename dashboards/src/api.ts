@@ -13,10 +13,19 @@ export class ApiError extends Error {
 
 const endpoint = new URL('graphql', new URL('/', location.href)).toString();
 
+const TOKEN_KEY = 'tagfusion.token';
+/** The API token this browser sends (servers in required-auth mode need one; open ones ignore it). */
+export const apiToken = () => localStorage.getItem(TOKEN_KEY) ?? '';
+export function setApiToken(token: string): void {
+  if (token) localStorage.setItem(TOKEN_KEY, token);
+  else localStorage.removeItem(TOKEN_KEY);
+}
+const authHeaders = (): Record<string, string> => (apiToken() ? { authorization: `Bearer ${apiToken()}` } : {});
+
 export async function gql<T = any>(query: string, variables?: Record<string, unknown>, signal?: AbortSignal): Promise<T> {
   let res: Response;
   try {
-    res = await fetch(endpoint, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }), signal });
+    res = await fetch(endpoint, { method: 'POST', headers: { 'content-type': 'application/json', ...authHeaders() }, body: JSON.stringify({ query, variables }), signal });
   } catch (err) {
     if ((err as Error).name === 'AbortError') throw err;
     throw new ApiError('The server cannot be reached. Check that `tagfusion serve` is running, then retry.', 'NETWORK');
@@ -27,6 +36,9 @@ export async function gql<T = any>(query: string, variables?: Record<string, unk
   } catch {
     throw new ApiError(`The server answered ${res.status} ${res.statusText} without GraphQL.`, 'HTTP');
   }
+  if (body.errors?.[0]?.extensions?.code === 'UNAUTHENTICATED') {
+    throw new ApiError('This server needs an API token. Ask an admin for one (tagfusion token create --name you --role viewer) and set it with the Token button at the top right.', 'UNAUTHENTICATED');
+  }
   if (body.errors?.length) throw new ApiError(body.errors.map((e) => e.message).join('; '), body.errors[0].extensions?.code);
   if (!body.data) throw new ApiError('The server answered without data.');
   return body.data;
@@ -34,7 +46,7 @@ export async function gql<T = any>(query: string, variables?: Record<string, unk
 
 let wsClient: Client | undefined;
 function ws(): Client {
-  wsClient ??= createClient({ url: endpoint.replace(/^http/, 'ws'), retryAttempts: Infinity, lazy: true, keepAlive: 15_000 });
+  wsClient ??= createClient({ url: endpoint.replace(/^http/, 'ws'), retryAttempts: Infinity, lazy: true, keepAlive: 15_000, connectionParams: authHeaders });
   return wsClient;
 }
 

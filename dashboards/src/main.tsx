@@ -1,4 +1,5 @@
 import { StrictMode, useEffect, useRef } from 'react';
+import { apiToken, setApiToken } from './api';
 import { createRoot } from 'react-dom/client';
 import { useRoute } from './router';
 import { RunsPage } from './pages/Runs';
@@ -53,6 +54,22 @@ function Page() {
   }
 }
 
+/** Sets the API token this browser sends; the page reloads so every view uses it. */
+function TokenButton() {
+  const has = Boolean(apiToken());
+  const edit = () => {
+    const token = window.prompt('API token (from tagfusion token create, or an admin). Leave empty to remove it.', apiToken());
+    if (token === null) return;
+    setApiToken(token.trim());
+    location.reload();
+  };
+  return (
+    <button type="button" className="token" onClick={edit} title={has ? 'An API token is set' : 'Set an API token (needed when the server requires one)'}>
+      {has ? 'Token ✓' : 'Token'}
+    </button>
+  );
+}
+
 function App() {
   const { path } = useRoute();
   const main = useRef<HTMLElement>(null);
@@ -79,6 +96,7 @@ function App() {
             </a>
           ))}
         </nav>
+        <TokenButton />
       </header>
       <main id="main" ref={main} tabIndex={-1}>
         <Page />
