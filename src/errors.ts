@@ -52,7 +52,7 @@ export const errors = {
   // Prediction (src/prediction)
   modelUnavailable: (reference: string, reason: string) => new AppError('MODEL_UNAVAILABLE', `Model ${reference} cannot be loaded: ${reason}.`, { model: reference }),
   pathNotAllowed: (what: string, path: string) =>
-    new AppError('PATH_NOT_ALLOWED', `${what} ${path} is outside the folders this server reads (TAGFUSION_DATA_ROOTS; by default the data folder and the datasets' image folders).`, { path }),
+    new AppError('PATH_NOT_ALLOWED', `${what} ${path} is outside the folders this server may read (its data roots: see TAGFUSION_DATA_ROOTS).`, { path }),
   predictionSetNotFound: (id: string) => new AppError('PREDICTION_SET_NOT_FOUND', `Prediction set ${id} does not exist.`, { id }),
   submissionNotReady: (id: string) => new AppError('SUBMISSION_NOT_READY', `Prediction set ${id} has no submission file yet: its job has not finished.`, { id }),
   // Authentication (src/auth)

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -39,9 +40,12 @@ describe.each(DB_KINDS)('tagfusion import on %s', (kind) => {
   it('exits with a clear message for a missing file', async () => {
     const db = await createTestDatabase(kind);
     dbs.push(db);
-    const err = await cli(['import', '/nonexistent.csv', '--name', 'x'], db.env).catch((e) => e);
+    const missing = join(tmpdir(), `tagfusion-missing-${process.pid}.csv`);
+    const err = await cli(['import', missing, '--name', 'x'], db.env).catch((e) => e);
     expect(err.code).toBe(2);
-    expect(err.stderr).toMatch(/tagfusion: CSV file \/nonexistent.csv does not exist/);
+    expect(err.stderr).toBe(`tagfusion: CSV file ${missing} does not exist or cannot be read.\n`);
+    const outside = await cli(['import', '/nonexistent.csv', '--name', 'x'], db.env).catch((e) => e);
+    expect(outside.stderr).toBe('tagfusion: CSV file /nonexistent.csv is outside the folders this server may read (its data roots: see TAGFUSION_DATA_ROOTS).\n');
   });
 
   it('exits with a clear message for an invalid configuration', async () => {

@@ -1,6 +1,7 @@
 import { realpath, stat } from 'node:fs/promises';
 import { resolve, sep } from 'node:path';
 import { z } from 'zod';
+import { confinedPath } from '../datasets/paths.js';
 import { errors } from '../errors.js';
 import type { PredictorPlan } from './plan.js';
 import type { RawSample } from './predictor.js';
@@ -54,22 +55,8 @@ export async function checkInputs(raw: unknown, plan: PredictorPlan, roots: () =
   return samples;
 }
 
-/**
- * The real path of an image file under one of `roots`. The lexical check comes first, so that
- * nothing outside the roots is even looked at; the real path is checked again, so that a symbolic
- * link inside a root cannot lead out of it.
- */
-export async function allowedImagePath(path: string, roots: string[]): Promise<string> {
-  const inside = (p: string, rs: string[]) => rs.some((r) => p === r || p.startsWith(r.endsWith(sep) ? r : r + sep));
-  const absolute = resolve(path);
-  const realRoots = (await Promise.all(roots.map((r) => realpath(r).catch(() => undefined)))).filter((r): r is string => Boolean(r));
-  if (!inside(absolute, roots.map((r) => resolve(r))) && !inside(absolute, realRoots)) throw errors.pathNotAllowed('Image', path);
-  const real = await realpath(absolute).catch(() => undefined);
-  if (!real) throw errors.pathNotFound('Image', path);
-  if (!inside(real, realRoots)) throw errors.pathNotAllowed('Image', path);
-  if (!(await stat(real)).isFile()) throw errors.pathNotFound('Image', path);
-  return real;
-}
+/** The real path of an image file under one of `roots` (no `..`, no symbolic link out of them). */
+export const allowedImagePath = (path: string, roots: string[]) => confinedPath('Image', path, 'file', roots);
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 

@@ -61,7 +61,7 @@ describe.each(DB_KINDS)('prediction on %s', (kind) => {
       ['text@champion', [{ image: { path: image } }], 'BAD_INPUT', /inputs\.0: model text\/1 \(head text\) reads a caption; this input has no caption/],
       ['vision@champion', [{ caption: 'a dog' }], 'BAD_INPUT', /model vision\/1 \(head vision\) reads an image; this input has no image/],
       ['fused@champion', [{ caption: 'a dog', image: { path: image } }, { image: { path: image } }], 'BAD_INPUT', /inputs\.1: model fused\/1 \(head fm1\) reads a caption and an image; this input has no caption/],
-      ['vision@champion', [{ image: { path: '/etc/hostname' } }], 'PATH_NOT_ALLOWED', /Image \/etc\/hostname is outside the folders this server reads/],
+      ['vision@champion', [{ image: { path: '/etc/hostname' } }], 'PATH_NOT_ALLOWED', /Image \/etc\/hostname is outside the folders this server may read/],
       ['vision@champion', [{ image: { path: `${fx.imagesDir}/../../../../etc/hostname` } }], 'PATH_NOT_ALLOWED', /is outside the folders/],
       ['vision@champion', [{ image: { path: join(fx.imagesDir, 'escape.jpg') } }], 'PATH_NOT_ALLOWED', /escape\.jpg is outside the folders/],
       ['vision@champion', [{ image: { path: join(fx.imagesDir, 'missing.jpg') } }], 'PATH_NOT_FOUND', /missing\.jpg does not exist/],
