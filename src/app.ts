@@ -46,6 +46,11 @@ export interface App {
   services: Services;
   /** present when this process works jobs */
   runner?: JobRunner;
+  /**
+   * Graceful shutdown of the job side (SIGTERM): stop claiming, let running jobs finish for
+   * TAGFUSION_DRAIN_SECONDS, hand the rest back to the queue. Call before close().
+   */
+  drain(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -112,7 +117,10 @@ export async function startApp(config: Config, options: AppOptions): Promise<App
       await runner.start();
       closers.push(() => runner!.stop());
     }
-    return { config, log, db, events, services, runner, close };
+    const drain = async () => {
+      await runner?.drain(config.drainSeconds * 1000);
+    };
+    return { config, log, db, events, services, runner, drain, close };
   } catch (err) {
     await close();
     throw err;

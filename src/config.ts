@@ -18,6 +18,8 @@ export interface Config {
   jobConcurrency: number;
   /** A running job whose heartbeat is older than this is considered orphaned. */
   jobStaleSeconds: number;
+  /** On SIGTERM, how long running jobs may finish before they are handed back to the queue. */
+  drainSeconds: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /**
    * Folders whose images `predict` may read by path; undefined means the data folder and every
@@ -54,6 +56,12 @@ const schema = z.object({
   TAGFUSION_WORKER_THREADS: positiveInt('TAGFUSION_WORKER_THREADS').max(64).optional(),
   TAGFUSION_JOB_CONCURRENCY: positiveInt('TAGFUSION_JOB_CONCURRENCY').max(64).default(2),
   TAGFUSION_JOB_STALE_SECONDS: positiveInt('TAGFUSION_JOB_STALE_SECONDS').default(60),
+  TAGFUSION_DRAIN_SECONDS: z.coerce
+    .number({ message: 'TAGFUSION_DRAIN_SECONDS must be a number' })
+    .int('TAGFUSION_DRAIN_SECONDS must be a whole number')
+    .min(0, 'TAGFUSION_DRAIN_SECONDS must be 0 or more')
+    .max(86_400, 'TAGFUSION_DRAIN_SECONDS must be at most 86400')
+    .default(30),
   TAGFUSION_DATA_ROOTS: z.string().optional(),
   TAGFUSION_PREDICT_THREADS: positiveInt('TAGFUSION_PREDICT_THREADS').max(64).default(1),
   // V8 strings stop at about 512 MiB and the parser holds the file as one string; 256 MiB is ten
@@ -101,6 +109,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     workerThreads: e.TAGFUSION_WORKER_THREADS ?? Math.max(1, availableParallelism() - 1),
     jobConcurrency: e.TAGFUSION_JOB_CONCURRENCY,
     jobStaleSeconds: e.TAGFUSION_JOB_STALE_SECONDS,
+    drainSeconds: e.TAGFUSION_DRAIN_SECONDS,
     logLevel: e.LOG_LEVEL,
     // A list like PATH: folders separated by ':' (';' on Windows).
     dataRoots: e.TAGFUSION_DATA_ROOTS?.split(delimiter).filter(Boolean).map((p) => resolve(p)),

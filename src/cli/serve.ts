@@ -3,15 +3,27 @@ import { loadConfig } from '../config.js';
 import { redactUrl } from '../logger.js';
 import { startHttpServer, type HttpServer } from '../server/http.js';
 
-/** Closes in order on SIGINT/SIGTERM; a second signal exits at once. */
+/**
+ * On SIGINT/SIGTERM: stops taking requests, drains jobs (stop claiming, let running ones finish
+ * for TAGFUSION_DRAIN_SECONDS, hand the rest back to the queue), then closes in order. A second
+ * signal exits at once.
+ */
 function closeOnSignal(app: App, http?: HttpServer) {
   let closing = false;
   const shutdown = async (signal: string) => {
     if (closing) process.exit(1);
     closing = true;
-    app.log.info({ signal }, 'shutting down');
-    await http?.close();
-    await app.close();
+    app.log.info({ signal, drainSeconds: app.runner ? app.config.drainSeconds : 0 }, 'shutting down');
+    try {
+      await http?.close();
+      if (http) app.log.info('shutdown: HTTP server closed');
+      await app.drain();
+      await app.close();
+      app.log.info('shutdown: closed');
+    } catch (err) {
+      app.log.error({ err }, 'shutdown failed');
+      process.exit(1);
+    }
     process.exit(0);
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));

@@ -18,7 +18,7 @@ export class JobQueue {
   readonly boss: PgBoss;
 
   constructor(
-    db: Database,
+    private readonly db: Database,
     private readonly definitions: Map<string, AnyJobDefinition>,
     log: Logger,
   ) {
@@ -58,6 +58,17 @@ export class JobQueue {
   /** Fails a job whose worker died, letting the queue retry it if attempts remain. */
   async failInterrupted(kind: string, jobId: string, reason: string): Promise<void> {
     await this.boss.fail(kind, jobId, { reason });
+  }
+
+  /**
+   * Gives a job this process holds back to the queue without spending one of its retries: its
+   * retry limit grows by one (pg-boss's own `retry()` does the same for failed jobs), then it is
+   * failed, which makes it `retry` after the queue's delay for any worker to claim.
+   */
+  async handBack(kind: string, jobId: string, reason: string): Promise<string | undefined> {
+    await this.db.query(`UPDATE ${BOSS_SCHEMA}.job SET retry_limit = retry_limit + 1 WHERE name = $1 AND id = $2 AND state = 'active'`, [kind, jobId]);
+    await this.boss.fail(kind, jobId, { reason });
+    return this.state(kind, jobId);
   }
 
   async stop(): Promise<void> {

@@ -31,6 +31,15 @@ export interface JobRunnerOptions {
 
 const HEARTBEAT_MS = 5_000;
 const CANCELLED = Symbol('cancelled');
+/** How long handed-back jobs get to stop after their abort before the drain gives up on them. */
+const HAND_BACK_WAIT_MS = 15_000;
+
+/** The abort reason of a job this worker gives back to the queue because it is shutting down. */
+class HandedBack extends Error {
+  constructor(workerId: string) {
+    super(`handed back by worker ${workerId} at shutdown`);
+  }
+}
 
 /**
  * Works queued jobs in this process: claims them from pg-boss, runs their handler, keeps the
@@ -40,6 +49,10 @@ export class JobRunner {
   private readonly active = new Map<string, AbortController>();
   private timers: NodeJS.Timeout[] = [];
   private stopListening: (() => void) | undefined;
+  /** handlers running, including ones claimed but not yet in `active` */
+  private inFlight = 0;
+  private draining = false;
+  private handingBack = false;
 
   constructor(private readonly o: JobRunnerOptions) {}
 
@@ -52,11 +65,46 @@ export class JobRunner {
       await this.o.queue.boss.work<{ jobId: string }>(
         def.kind,
         { batchSize: 1, localConcurrency: this.o.concurrency, pollingIntervalSeconds: 0.5 },
-        async ([job]) => this.handle(def, job),
+        async ([job]) => {
+          this.inFlight++;
+          try {
+            return await this.handle(def, job);
+          } finally {
+            this.inFlight--;
+          }
+        },
       );
     }
     this.timers.push(setInterval(() => void this.heartbeat(), HEARTBEAT_MS));
     this.timers.push(setInterval(() => void this.recoverOrphans(false).catch((err) => this.o.log.error({ err }, 'orphan recovery failed')), (this.o.staleSeconds * 1000) / 2));
+  }
+
+  /**
+   * Graceful shutdown (SIGTERM): stops claiming jobs at once, lets running ones finish for
+   * `graceMs`, then aborts the rest and hands them back to the queue, which gives them to another
+   * worker without counting the attempt. Resolves when no handler runs (or after a bounded wait).
+   */
+  async drain(graceMs: number): Promise<void> {
+    if (this.draining) return;
+    this.draining = true;
+    const log = this.o.log.child({ workerId: this.o.workerId });
+    await Promise.all([...this.o.definitions.keys()].map((kind) => this.o.queue.boss.offWork(kind, { wait: false })));
+    log.info({ running: this.inFlight, graceSeconds: graceMs / 1000 }, 'drain: stopped claiming jobs; waiting for running ones to finish');
+    if (await this.waitIdle(graceMs)) {
+      log.info('drain: no job running');
+      return;
+    }
+    this.handingBack = true;
+    log.warn({ jobs: [...this.active.keys()] }, 'drain: grace period over; handing running jobs back to the queue');
+    for (const controller of this.active.values()) controller.abort(new HandedBack(this.o.workerId));
+    if (await this.waitIdle(HAND_BACK_WAIT_MS)) log.info('drain: every running job was handed back');
+    else log.error({ jobs: [...this.active.keys()] }, 'drain: jobs did not stop; they are recovered once their heartbeat is stale');
+  }
+
+  private async waitIdle(ms: number): Promise<boolean> {
+    const deadline = Date.now() + ms;
+    while (this.inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    return this.inFlight === 0;
   }
 
   /** Stops claiming jobs and waits (bounded) for running ones; the queue re-delivers the rest. */
@@ -75,6 +123,11 @@ export class JobRunner {
       await this.finish(jobId, 'CANCELLED', { message: 'cancelled before it started' });
       return { cancelled: true };
     }
+    if (this.handingBack) {
+      // claimed in the instant the drain stopped claiming: give it straight back, attempt unspent
+      await this.o.queue.handBack(def.kind, jobId, new HandedBack(this.o.workerId).message);
+      return { handedBack: true };
+    }
     const attempt = row.attempts + 1;
     const now = new Date();
     await prisma.job.update({
@@ -87,6 +140,7 @@ export class JobRunner {
     // A handler may hand the signal to many pool tasks at once (one per image chunk).
     setMaxListeners(0, controller.signal);
     this.active.set(jobId, controller);
+    if (this.handingBack) controller.abort(new HandedBack(this.o.workerId));
     qjob.signal?.addEventListener('abort', () => controller.abort(new Error('the queue claim on this job was lost')));
     const log = this.o.log.child({ jobId, kind: def.kind, attempt });
     // observed once the job has its final status (an attempt the queue retries is not final)
@@ -105,6 +159,7 @@ export class JobRunner {
       return result;
     } catch (err) {
       await reporter.flush().catch(() => {});
+      if (controller.signal.reason instanceof HandedBack) return await this.handBack(def, jobId, row.runId, attempt, controller.signal.reason, log);
       if (controller.signal.reason === CANCELLED) {
         await this.finish(jobId, 'CANCELLED', { message: 'cancelled while running' });
         observeDuration({ status: 'CANCELLED' });
@@ -128,6 +183,27 @@ export class JobRunner {
     } finally {
       this.active.delete(jobId);
     }
+  }
+
+  /**
+   * The job stopped because this worker shuts down: the queue gets it back (retry, attempt
+   * unspent), and its row and run say QUEUED with the reason until another worker claims it.
+   */
+  private async handBack(def: AnyJobDefinition, jobId: string, runId: string | null, attempt: number, reason: HandedBack, log: Logger): Promise<{ handedBack: true }> {
+    const { prisma } = this.o.db;
+    const state = await this.o.queue.handBack(def.kind, jobId, reason.message).catch((err) => {
+      log.error({ err }, 'handing the job back to the queue failed; it is recovered once its heartbeat is stale');
+      return undefined;
+    });
+    const updated = await prisma.job.update({ where: { id: jobId }, data: { status: 'QUEUED', attempts: attempt - 1, message: reason.message, error: null } });
+    await this.publish(jobId, 'QUEUED', 'QUEUED', updated.progress, reason.message);
+    // The handler may have ended its run (QUEUED to retry, or FAILED on a last attempt): it waits again.
+    if (runId) {
+      const waiting = await prisma.run.updateMany({ where: { id: runId, status: { in: ['RUNNING', 'QUEUED', 'FAILED'] } }, data: { status: 'QUEUED', error: reason.message, finishedAt: null } });
+      if (waiting.count) await this.o.events.publish({ topic: 'run', runId, type: 'STATUS', status: 'QUEUED', message: reason.message });
+    }
+    log.warn({ queueState: state }, 'job handed back to the queue');
+    return { handedBack: true };
   }
 
   private async finish(jobId: string, status: JobStatus, data: { result?: object; error?: string; message?: string; progress?: number }): Promise<void> {
