@@ -48,6 +48,20 @@ export const errors = {
   runNotRegistrable: (id: string, reason: string) => new AppError('RUN_NOT_REGISTRABLE', `Run ${id} cannot be registered: ${reason}.`, { runId: id }),
   artifactInvalid: (runId: string, uri: string, reason: string) =>
     new AppError('ARTIFACT_INVALID', `The model artifact ${uri} of run ${runId} ${reason}; it is not registered.`, { runId, uri }),
+  // Feature extraction (src/features)
+  encoderFailed: (encoder: string, datasetId: string, sample: { imageId?: string; item: string; line?: number; row: number }, error: string, others: number) =>
+    new AppError(
+      'ENCODER_FAILED',
+      `Encoder ${encoder} failed on sample ${sample.imageId ?? `#${sample.row}`} (${sample.item}${sample.line ? `, line ${sample.line}` : ''}) of dataset ${datasetId}: ${error}` +
+        `${others ? ` (and on ${others} more sample${others === 1 ? '' : 's'})` : ''}. Fix or remove it, or train with onEncoderError: SKIP to leave such samples out.`,
+      { encoder, datasetId, imageId: sample.imageId, item: sample.item, line: sample.line, others },
+    ),
+  artifactWriteFailed: (runId: string, what: string, bytes: number, code: string, reason: string) =>
+    new AppError(
+      'ARTIFACT_WRITE_FAILED',
+      `${reason} while writing the ${what} artifact of run ${runId} (${bytes} bytes); nothing was saved. Free space in the artifact store (TAGFUSION_DATA_DIR) and start the run again.`,
+      { runId, bytes, code },
+    ),
   webhookNotFound: (id: string) => new AppError('WEBHOOK_NOT_FOUND', `Webhook ${id} does not exist.`, { id }),
   // Prediction (src/prediction)
   modelUnavailable: (reference: string, reason: string) => new AppError('MODEL_UNAVAILABLE', `Model ${reference} cannot be loaded: ${reason}.`, { model: reference }),

@@ -4,8 +4,11 @@ import type { WorkerPool } from '../jobs/pool.js';
 import type { DevicePreference } from '../ml/backend.js';
 import type { EncoderSpec } from '../ml/encoders/registry.js';
 import type { EncoderInfo } from '../ml/encoders/types.js';
-import type { EncoderTaskInput, ExtractPartInput } from '../workers/features.js';
-import { existingParts, featureSetDir, partCount, PART_SIZE, writeMeta } from './store.js';
+import { errors } from '../errors.js';
+import type { EncoderTaskInput, ExtractPartInput, extractPart } from '../workers/features.js';
+import { existingParts, featureSetDir, partCount, PART_SIZE, readSkipped, writeMeta, type SkippedItem } from './store.js';
+
+type ExtractPartResult = Awaited<ReturnType<typeof extractPart>>;
 
 export interface ExtractionContext {
   prisma: PrismaClient;
@@ -16,6 +19,20 @@ export interface ExtractionContext {
   signal?: AbortSignal;
   /** fraction of this extraction done, 0–1 */
   onProgress?: (fraction: number) => void;
+  /** a sample the encoder throws on: fail the extraction (default), or give it zero features and list it */
+  onEncoderError?: EncoderErrorPolicy;
+}
+
+export type EncoderErrorPolicy = 'fail' | 'skip';
+
+/** A sample the encoder could not encode: its row in dataset order, what it is, and why. */
+export interface SkippedSample {
+  row: number;
+  imageId?: string;
+  line?: number;
+  /** the image path or caption given to the encoder */
+  item: string;
+  error: string;
 }
 
 export interface DatasetForExtraction {
@@ -23,7 +40,7 @@ export interface DatasetForExtraction {
   checksum: string;
   imagesDir: string | null;
   /** samples in dataset order (by id) */
-  samples: { imagePath: string | null; caption: string }[];
+  samples: { imagePath: string | null; caption: string; imageId?: string; line?: number }[];
   /** captions of the training split, for fitted encoders */
   fitCaptions: string[];
 }
@@ -35,6 +52,8 @@ export interface ExtractedSet {
   encoder: EncoderInfo;
   /** true when every part was already cached */
   cached: boolean;
+  /** samples with zero features because the encoder threw on them (onEncoderError 'skip') */
+  skipped: SkippedSample[];
 }
 
 /**
@@ -53,31 +72,48 @@ export async function ensureFeatureSet(ctx: ExtractionContext, dataset: DatasetF
   const missing = Array.from({ length: partCount(count) }, (_, i) => i).filter((p) => !have.has(p));
   let done = partCount(count) - missing.length;
   ctx.onProgress?.(done / partCount(count));
+  const policy = ctx.onEncoderError ?? 'fail';
+  const unwritten: (SkippedItem & { row: number })[] = [];
   await Promise.all(
     missing.map(async (part) => {
       const slice = dataset.samples.slice(part * PART_SIZE, (part + 1) * PART_SIZE);
       const items = encoder.modality === 'image' ? slice.map((s) => join(dataset.imagesDir!, s.imagePath!)) : slice.map((s) => s.caption);
-      await ctx.pool.run<ExtractPartInput, unknown>('extractPart', { ...base, dir, part, items, variant }, { signal: ctx.signal });
+      const r = await ctx.pool.run<ExtractPartInput, ExtractPartResult>('extractPart', { ...base, dir, part, items, variant, onEncoderError: policy }, { signal: ctx.signal });
+      if (!r.written) unwritten.push(...r.failures.map((f) => ({ ...f, row: part * PART_SIZE + f.index })));
       ctx.onProgress?.(++done / partCount(count));
     }),
   );
+  // Parts written under 'skip' list their failures beside them, so a cached part tells too.
+  const failed = [...unwritten, ...(await readSkipped(dir, Array.from({ length: partCount(count) }, (_, i) => i).filter((p) => !unwritten.some((u) => Math.floor(u.row / PART_SIZE) === p))))]
+    .sort((a, b) => a.row - b.row)
+    .map(({ row, item, error }): SkippedSample => ({ row, imageId: dataset.samples[row]?.imageId, line: dataset.samples[row]?.line, item, error }));
+  if (failed.length && (policy === 'fail' || failed.length === count)) {
+    throw errors.encoderFailed(spec.id, dataset.id, failed[0], failed[0].error, failed.length - 1);
+  }
   const seconds = (performance.now() - started) / 1000;
   if (missing.length) {
-    await writeMeta(dir, { encoderId: encoder.id, encoderVersion: encoder.version, contentHash: dataset.checksum, variant, dim: encoder.dim, count, preprocessing: encoder.preprocessing, createdAt: new Date().toISOString() });
+    await writeMeta(dir, { encoderId: encoder.id, encoderVersion: encoder.version, contentHash: dataset.checksum, variant, dim: encoder.dim, count, preprocessing: encoder.preprocessing, createdAt: new Date().toISOString(), ...(failed.length ? { skipped: failed } : {}) });
   }
-  const record = { modality: encoder.modality, dim: encoder.dim, count, path: relative(ctx.storeRoot, dir), encoder: { ...encoder, source: spec } as object, seconds };
+  const record = {
+    modality: encoder.modality,
+    dim: encoder.dim,
+    count,
+    path: relative(ctx.storeRoot, dir),
+    encoder: { ...encoder, source: spec, ...(failed.length ? { skipped: failed.map(({ row, imageId, line, error }) => ({ row, imageId, line, error })) } : {}) } as object,
+    seconds,
+  };
   await ctx.prisma.featureSet.upsert({
     where: { datasetId_encoderId_encoderVersion_variant: { datasetId: dataset.id, encoderId: encoder.id, encoderVersion: encoder.version, variant } },
     create: { datasetId: dataset.id, encoderId: encoder.id, encoderVersion: encoder.version, variant, ...record },
     update: missing.length ? record : {},
   });
-  return { dir, dim: encoder.dim, count, encoder, cached: missing.length === 0 };
+  return { dir, dim: encoder.dim, count, encoder, cached: missing.length === 0, skipped: failed };
 }
 
 /** Loads what extraction needs about a dataset: samples in order and training captions. */
 export async function loadDatasetForExtraction(prisma: PrismaClient, datasetId: string): Promise<DatasetForExtraction & { classIds: number[]; labels: number[][]; splits: string[] }> {
   const dataset = await prisma.dataset.findUniqueOrThrow({ where: { id: datasetId } });
-  const samples = await prisma.sample.findMany({ where: { datasetId }, orderBy: { id: 'asc' }, select: { imagePath: true, caption: true, split: true, labels: true } });
+  const samples = await prisma.sample.findMany({ where: { datasetId }, orderBy: { id: 'asc' }, select: { imageId: true, imagePath: true, caption: true, split: true, labels: true, line: true } });
   const classes = await prisma.labelClass.findMany({ where: { datasetId }, orderBy: { index: 'asc' } });
   return {
     id: dataset.id,

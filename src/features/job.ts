@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { errors } from '../errors.js';
 import type { JobDefinition } from '../jobs/types.js';
-import { ensureFeatureSet, loadDatasetForExtraction } from './extract.js';
+import { ensureFeatureSet, loadDatasetForExtraction, type SkippedSample } from './extract.js';
 import { featureStoreRoot } from './paths.js';
 
 export const extractPayload = z.object({
@@ -9,11 +9,13 @@ export const extractPayload = z.object({
   encoder: z.object({ id: z.string(), path: z.string().nullish(), hubId: z.string().nullish(), options: z.record(z.string(), z.unknown()).nullish() }),
   /** original, flip, syn1, syn2, … */
   variants: z.array(z.string().regex(/^(original|flip|syn[1-9]\d?)$/)).min(1),
+  /** a sample the encoder throws on: fail the job (default), or skip it and list it */
+  onEncoderError: z.enum(['fail', 'skip']).default('fail'),
 });
 export type ExtractPayload = z.infer<typeof extractPayload>;
 
 /** Computes (or finds cached) features of a dataset for one encoder and its variants. */
-export const extractFeaturesJob: JobDefinition<ExtractPayload, { featureSets: { variant: string; dim: number; count: number; cached: boolean; encoderVersion: string }[] }> = {
+export const extractFeaturesJob: JobDefinition<ExtractPayload, { featureSets: { variant: string; dim: number; count: number; cached: boolean; encoderVersion: string; skipped: SkippedSample[] }[] }> = {
   kind: 'extract-features',
   retryLimit: 2,
   retryDelaySeconds: 5,
@@ -32,13 +34,14 @@ export const extractFeaturesJob: JobDefinition<ExtractPayload, { featureSets: { 
           storeRoot: featureStoreRoot(ctx.config),
           device: ctx.config.device,
           signal: ctx.signal,
+          onEncoderError: payload.onEncoderError,
           onProgress: (f) => ctx.progress((i + f) / payload.variants.length, `${payload.encoder.id} ${variant}: ${Math.round(f * 100)}%`),
         },
         dataset,
         payload.encoder,
         variant,
       );
-      out.push({ variant, dim: set.dim, count: set.count, cached: set.cached, encoderVersion: set.encoder.version });
+      out.push({ variant, dim: set.dim, count: set.count, cached: set.cached, encoderVersion: set.encoder.version, skipped: set.skipped });
     }
     return { featureSets: out };
   },

@@ -14,7 +14,7 @@ export class FeatureService {
   ) {}
 
   /** Queues extraction of a dataset's features for one encoder (cached parts are reused). */
-  async extractFeatures(raw: { datasetId: string; encoder: EncoderSpec; flip?: boolean | null; synonymRounds?: number | null }): Promise<Job> {
+  async extractFeatures(raw: { datasetId: string; encoder: EncoderSpec; flip?: boolean | null; synonymRounds?: number | null; onEncoderError?: string | null }): Promise<Job> {
     const kind = ENCODER_KINDS[raw.encoder.id];
     if (!kind) throw errors.badInput(`unknown encoder "${raw.encoder.id}"; known: ${Object.keys(ENCODER_KINDS).join(', ')}`, { field: 'encoder.id' });
     validateEncoderSpec(raw.encoder, kind.modality);
@@ -26,7 +26,9 @@ export class FeatureService {
     if (rounds && kind.modality !== 'text') throw errors.badInput('synonymRounds applies to text encoders only', { field: 'synonymRounds' });
     if (rounds < 0 || rounds > 10) throw errors.badInput('synonymRounds must be between 0 and 10', { field: 'synonymRounds' });
     const variants = ['original', ...(raw.flip ? ['flip'] : []), ...Array.from({ length: rounds }, (_, k) => `syn${k + 1}`)];
-    return this.jobs.enqueue(extractFeaturesJob.kind, extractPayload.parse({ datasetId: raw.datasetId, encoder: raw.encoder, variants }) as Prisma.InputJsonObject);
+    const onEncoderError = (raw.onEncoderError ?? 'FAIL').toLowerCase();
+    if (onEncoderError !== 'fail' && onEncoderError !== 'skip') throw errors.badInput('onEncoderError must be FAIL or SKIP', { field: 'onEncoderError' });
+    return this.jobs.enqueue(extractFeaturesJob.kind, extractPayload.parse({ datasetId: raw.datasetId, encoder: raw.encoder, variants, onEncoderError }) as Prisma.InputJsonObject);
   }
 
   list = (datasetIds: readonly string[]) =>

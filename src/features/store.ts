@@ -1,4 +1,4 @@
-import { mkdir, readFile, readdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /**
@@ -23,6 +23,8 @@ export interface FeatureSetMeta extends FeatureSetKey {
   count: number;
   preprocessing: Record<string, unknown>;
   createdAt: string;
+  /** samples the encoder could not encode (zero features), with onEncoderError 'skip' */
+  skipped?: { row: number; item: string; error: string }[];
 }
 
 const safe = (s: string) => s.replace(/[^A-Za-z0-9._-]/g, '_');
@@ -32,6 +34,27 @@ export function featureSetDir(root: string, k: FeatureSetKey): string {
 }
 
 const partName = (part: number) => `part-${String(part).padStart(5, '0')}.f32`;
+const skippedName = (part: number) => `part-${String(part).padStart(5, '0')}.skipped.json`;
+
+/** An item of a part the encoder threw on (its vector is zero): position within the part, input, error. */
+export interface SkippedItem {
+  index: number;
+  item: string;
+  error: string;
+}
+
+/** The skipped items of the given complete parts, by row of the whole set. */
+export async function readSkipped(dir: string, parts: Iterable<number>): Promise<(SkippedItem & { row: number })[]> {
+  const out: (SkippedItem & { row: number })[] = [];
+  for (const part of parts) {
+    const text = await readFile(join(dir, skippedName(part)), 'utf8').catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return undefined;
+      throw err;
+    });
+    if (text) for (const s of JSON.parse(text) as SkippedItem[]) out.push({ ...s, row: part * PART_SIZE + s.index });
+  }
+  return out.sort((a, b) => a.row - b.row);
+}
 
 export const partCount = (count: number) => Math.ceil(count / PART_SIZE);
 
@@ -41,7 +64,12 @@ export async function existingParts(dir: string): Promise<Set<number>> {
   return new Set(names.filter((n) => /^part-\d{5}\.f32$/.test(n)).map((n) => Number(n.slice(5, 10))));
 }
 
-export async function writePart(dir: string, part: number, vectors: Float32Array[], dim: number): Promise<void> {
+/**
+ * Writes a part. `skipped` lists the items the encoder could not encode (their vectors are zero);
+ * it is written as part-NNNNN.skipped.json before the part itself, so a complete part always
+ * has its list beside it.
+ */
+export async function writePart(dir: string, part: number, vectors: Float32Array[], dim: number, skipped?: SkippedItem[]): Promise<void> {
   await mkdir(dir, { recursive: true });
   const data = new Float32Array(vectors.length * dim);
   vectors.forEach((v, i) => {
@@ -49,6 +77,13 @@ export async function writePart(dir: string, part: number, vectors: Float32Array
     data.set(v, i * dim);
   });
   const tmp = join(dir, `${partName(part)}.${process.pid}.tmp`);
+  if (skipped?.length) {
+    const skipTmp = join(dir, `${skippedName(part)}.${process.pid}.tmp`);
+    await writeFile(skipTmp, JSON.stringify(skipped));
+    await rename(skipTmp, join(dir, skippedName(part)));
+  } else {
+    await rm(join(dir, skippedName(part)), { force: true });
+  }
   await writeFile(tmp, new Uint8Array(data.buffer));
   await rename(tmp, join(dir, partName(part)));
 }

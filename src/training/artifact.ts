@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { errors } from '../errors.js';
 import type { EncoderSpec } from '../ml/encoders/registry.js';
 import type { EncoderInfo } from '../ml/encoders/types.js';
 import type { TrainedModel } from '../ml/train.js';
@@ -41,14 +42,30 @@ export function artifactWeights(a: ModelArtifact): Record<string, { shape: numbe
 /** Writes model.json under root/runId atomically; returns its path relative to root, size and sha256. */
 export const saveArtifact = (root: string, a: ModelArtifact) => saveJson(root, a.runId, a);
 
-/** Writes any artifact document as root/runId/<file> (model.json by default), atomically. */
+/** Write errors that mean the store cannot take the file (a full disk, a quota, a failing disk). */
+const STORAGE_ERRORS: Record<string, string> = { ENOSPC: 'no space left on device', EDQUOT: 'disk quota exceeded', EIO: 'an I/O error of the disk', EFBIG: 'the file is too large for the file system' };
+
+/**
+ * Writes any artifact document as root/runId/<file> (model.json by default), atomically: to a
+ * temporary file, renamed once complete. A failed write removes the temporary file, so nothing
+ * partial is ever left under the artifact's name; a full disk (or quota, or I/O error) is the
+ * catalogue error ARTIFACT_WRITE_FAILED, naming the run and the size.
+ */
 export async function saveJson(root: string, runId: string, document: object, file = 'model.json'): Promise<{ uri: string; sizeBytes: number; checksum: string }> {
   const dir = join(root, runId);
-  await mkdir(dir, { recursive: true });
   const bytes = Buffer.from(JSON.stringify(document));
   const tmp = join(dir, `${file}.${process.pid}.tmp`);
-  await writeFile(tmp, bytes);
-  await rename(tmp, join(dir, file));
+  try {
+    await mkdir(dir, { recursive: true });
+    await writeFile(tmp, bytes);
+    await rename(tmp, join(dir, file));
+  } catch (err) {
+    await rm(tmp, { force: true }).catch(() => undefined);
+    const code = (err as NodeJS.ErrnoException).code ?? '';
+    const what = file.replace(/\.json$/, '');
+    if (STORAGE_ERRORS[code]) throw errors.artifactWriteFailed(runId, what, bytes.byteLength, code, STORAGE_ERRORS[code]);
+    throw err;
+  }
   return { uri: `${runId}/${file}`, sizeBytes: bytes.byteLength, checksum: createHash('sha256').update(bytes).digest('hex') };
 }
 

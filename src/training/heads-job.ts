@@ -33,7 +33,7 @@ export async function trainOnFeatures(ctx: JobContext, runs: RunService, runId: 
     wanted.push(['text', textSpec, 'original']);
     for (let k = 1; k <= input.augmentation.synonymRounds; k++) wanted.push(['text', textSpec, `syn${k}`]);
   }
-  const extraction = { prisma: ctx.db.prisma, pool: ctx.pool, storeRoot: featureStoreRoot(ctx.config), device: ctx.config.device, signal: ctx.signal };
+  const extraction = { prisma: ctx.db.prisma, pool: ctx.pool, storeRoot: featureStoreRoot(ctx.config), device: ctx.config.device, signal: ctx.signal, onEncoderError: input.onEncoderError ?? 'fail' };
   const steps = wanted.length * datasets.length;
   const sets = datasets.map(() => ({}) as Record<string, ExtractedSet>);
   let step = 0;
@@ -56,12 +56,14 @@ export async function trainOnFeatures(ctx: JobContext, runs: RunService, runId: 
     // Labels outside the validated dataset's vocabulary cannot be scored; they are left out.
     const labelRows = d === 0 ? dataset.labels : labelsByRow(extras[d - 1], dataset.samples.length);
     labelRows.forEach((ls, row) => ls.forEach((l) => index.has(l) && (labels[row * classes + index.get(l)!] = 1)));
-    const rowsOf = (split: string) => dataset.splits.flatMap((s, i) => (s === split ? [i] : []));
     const set = sets[d];
+    // Samples an encoder could not encode (onEncoderError 'skip') have zero features: left out.
+    const skipped = new Set(Object.values(set).flatMap((s) => s.skipped.map((k) => k.row)));
+    const rowsOf = (split: string) => dataset.splits.flatMap((s, i) => (s === split && !skipped.has(i) ? [i] : []));
     return {
       count: dataset.samples.length,
       labels,
-      trainRows: d === 0 ? rowsOf('TRAIN') : extras[d - 1].rows,
+      trainRows: d === 0 ? rowsOf('TRAIN') : extras[d - 1].rows.filter((r) => !skipped.has(r)),
       valRows: d === 0 ? rowsOf('VAL') : [],
       text: set['text:original'] && {
         dir: set['text:original'].dir,
@@ -70,6 +72,11 @@ export async function trainOnFeatures(ctx: JobContext, runs: RunService, runId: 
       },
       image: set['vision:original'] && { dir: set['vision:original'].dir, dim: set['vision:original'].dim, flip: set['vision:flip'] && { dir: set['vision:flip'].dir, dim: set['vision:flip'].dim } },
     };
+  });
+  const skippedSamples = sets.flatMap((set, d) => {
+    const rows = new Map<number, { datasetId: string; row: number; imageId?: string; line?: number; encoder: string; variant: string; error: string }>();
+    for (const [key, s] of Object.entries(set)) for (const k of s.skipped) if (!rows.has(k.row)) rows.set(k.row, { datasetId: datasets[d].id, row: k.row, imageId: k.imageId, line: k.line, encoder: s.encoder.id, variant: key.split(':')[1], error: k.error });
+    return [...rows.values()];
   });
   const image = sets[0]['vision:original'];
   const text = sets[0]['text:original'];
@@ -121,8 +128,9 @@ export async function trainOnFeatures(ctx: JobContext, runs: RunService, runId: 
     thresholds: model.thresholds,
     val: flatMetrics(model.val),
     encoders: { text: text && { id: text.encoder.id, version: text.encoder.version }, image: image && { id: image.encoder.id, version: image.encoder.version } },
+    ...(skippedSamples.length ? { skippedSamples } : {}),
   });
-  return { runId, artifact: saved.uri };
+  return { runId, artifact: saved.uri, ...(skippedSamples.length ? { skippedSamples } : {}) };
 }
 
 /** An extra dataset's labels per sample row: its own, or the pseudo-labels of the kept rows. */

@@ -52,11 +52,16 @@ export const trainingInputSchema = z.object({
       synonymRounds: z.number().int().min(0).max(10).default(0),
     })
     .default({ flip: false, synonymRounds: 0 }),
+  /**
+   * a sample the encoder throws on: fail the run naming it, or skip it (zero features, left out
+   * of training and validation, listed in the run's summary); absent means fail
+   */
+  onEncoderError: z.enum(['fail', 'skip'], { message: 'onEncoderError must be fail or skip' }).nullish(),
 });
 
 export type TrainingInput = z.infer<typeof trainingInputSchema>;
 
-const ENUM_FIELDS = ['head', 'optimizer', 'lossWeighting', 'thresholds'] as const;
+const ENUM_FIELDS = ['head', 'optimizer', 'lossWeighting', 'thresholds', 'onEncoderError'] as const;
 const STOP_METRICS: Record<string, string> = { MICRO_F1: 'microF1', MACRO_F1: 'macroF1', SAMPLES_F1: 'samplesF1', LOSS: 'loss' };
 
 /**
