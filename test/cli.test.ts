@@ -2,10 +2,13 @@ import { execFile } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { projectRoot } from '../src/paths.js';
 import { createTestDatabase, DB_KINDS, type TestDatabase } from './support/databases.js';
 import { writeDataset } from './support/fixtures.js';
+
+// Each test starts server or CLI processes (each opens its database): slow on a busy machine.
+vi.setConfig({ testTimeout: 180_000, hookTimeout: 120_000 });
 
 const run = promisify(execFile);
 const cli = (args: string[], env: Record<string, string>) => run(process.execPath, [join(projectRoot, 'bin', 'tagfusion.js'), ...args], { env: { ...process.env, ...env } });

@@ -1,8 +1,11 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { createTestDatabase, type TestDatabase } from './support/databases.js';
 import { freePort, startServerProcess } from './support/process.js';
+
+// Each test starts server or CLI processes (each opens its database): slow on a busy machine.
+vi.setConfig({ testTimeout: 180_000, hookTimeout: 120_000 });
 
 describe('tagfusion serve', () => {
   let db: TestDatabase;

@@ -1,12 +1,15 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startApp } from '../../src/app.js';
 import { hashToken } from '../../src/auth/secrets.js';
 import { projectRoot } from '../../src/paths.js';
 import { startHttpServer } from '../../src/server/http.js';
 import { createTestDatabase, DB_KINDS, type TestDatabase } from '../support/databases.js';
+
+// Each test starts server or CLI processes (each opens its database): slow on a busy machine.
+vi.setConfig({ testTimeout: 180_000, hookTimeout: 120_000 });
 
 const run = promisify(execFile);
 

@@ -1,7 +1,10 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createTestDatabase, DB_KINDS, type TestDatabase } from '../support/databases.js';
 import { slowDataset } from '../support/fixtures.js';
 import { freePort, startServerProcess, type ServerProcess } from '../support/process.js';
+
+// Each test starts server or CLI processes (each opens its database): slow on a busy machine.
+vi.setConfig({ testTimeout: 180_000, hookTimeout: 120_000 });
 
 const JOB = `query($id: ID!) { job(id: $id) { status progress attempts workerId error message result } }`;
 

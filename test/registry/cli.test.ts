@@ -1,11 +1,14 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startApp } from '../../src/app.js';
 import { projectRoot } from '../../src/paths.js';
 import { createTestDatabase, DB_KINDS, type TestDatabase } from '../support/databases.js';
 import { finishedRun } from './fixtures.js';
+
+// Each test starts server or CLI processes (each opens its database): slow on a busy machine.
+vi.setConfig({ testTimeout: 180_000, hookTimeout: 120_000 });
 
 const run = promisify(execFile);
 
