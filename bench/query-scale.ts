@@ -17,6 +17,7 @@ import { startApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { projectRoot } from '../src/paths.js';
 import { startHttpServer } from '../src/server/http.js';
+import { benchAdminUrl, benchDatabaseUrl, timed, withClient } from './support/postgres.js';
 
 const { values: opts } = parseArgs({
   options: {
@@ -34,24 +35,9 @@ const EPOCHS = 30;
 const CLASSES = 18;
 const DATASETS = 4;
 const DB_NAME = 'tagfusion_bench_query';
-const adminUrl = process.env.BENCH_DATABASE_URL ?? 'postgresql://tagfusion:tagfusion@127.0.0.1:5432/tagfusion';
-const benchUrl = Object.assign(new URL(adminUrl), { pathname: `/${DB_NAME}` }).toString();
+const adminUrl = benchAdminUrl;
+const benchUrl = benchDatabaseUrl(DB_NAME);
 
-async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
-
-async function timed(label: string, fn: () => Promise<unknown>) {
-  const t0 = performance.now();
-  await fn();
-  console.log(`  ${label}: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-}
 
 // --- Seeding -------------------------------------------------------------------------------
 

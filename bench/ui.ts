@@ -20,6 +20,7 @@ import { startApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { projectRoot } from '../src/paths.js';
 import { startHttpServer } from '../src/server/http.js';
+import { benchAdminUrl, benchDatabaseUrl, timed, withClient } from './support/postgres.js';
 
 // playwright-core belongs to the dashboards package, not to the server's dependencies.
 const { chromium } = createRequire(join(projectRoot, 'dashboards', 'package.json'))('playwright-core') as typeof import('playwright-core');
@@ -38,24 +39,9 @@ const EPOCHS = 20;
 const CLASSES = 18;
 const TARGET_MS = 1500;
 const DB_NAME = 'tagfusion_bench_ui';
-const adminUrl = process.env.BENCH_DATABASE_URL ?? 'postgresql://tagfusion:tagfusion@127.0.0.1:5432/tagfusion';
-const benchUrl = Object.assign(new URL(adminUrl), { pathname: `/${DB_NAME}` }).toString();
+const adminUrl = benchAdminUrl;
+const benchUrl = benchDatabaseUrl(DB_NAME);
 
-async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
-
-async function timed(label: string, fn: () => Promise<unknown>) {
-  const t0 = performance.now();
-  await fn();
-  console.log(`  ${label}: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-}
 
 const SKILL = `((r.seed::bigint * 2654435761) % 1000)::float8 / 1000`;
 const VAL_F1 = `((0.55 + 0.3 * ${SKILL}) * (1 - exp(-(e + 1) / 4.0::float8)))`;

@@ -3,7 +3,6 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { App } from '../../src/app.js';
 import { artifactRoot } from '../../src/features/paths.js';
-import { writeDataset } from '../support/fixtures.js';
 
 /**
  * A finished training run with an artifact file and an honest Artifact row (sha256 and size of
@@ -35,15 +34,4 @@ export async function finishedRun(app: App, o: { macroF1: number; loss?: number;
   return { runId: run.id, checksum, path: join(artifactRoot(app.config), run.id, 'model.json'), val };
 }
 
-const WORDS: Record<number, string[]> = { 1: ['person', 'man', 'woman'], 2: ['bicycle', 'bike'], 3: ['car', 'sedan'], 4: ['dog', 'puppy'] };
-
-/** Captions that name their labels: a text head learns them in two epochs (as in the training tests). */
-export async function captionDataset(n: number) {
-  const rows = ['ImageID,Labels,Caption'];
-  for (let i = 0; i < n; i++) {
-    const labels = [1 + (i % 4), ...(i % 3 === 0 ? [1 + ((i + 1) % 4)] : [])];
-    const words = labels.map((l) => WORDS[l][i % WORDS[l].length]);
-    rows.push(`${i}.jpg,${labels.join(' ')},"A photo of a ${words.join(' and a ')} near the ${['street', 'park', 'house'][i % 3]}"`);
-  }
-  return writeDataset(rows.join('\n') + '\n');
-}
+export { captionDataset } from '../support/fixtures.js';

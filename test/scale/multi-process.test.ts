@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { projectRoot } from '../../src/paths.js';
 import { createTestDatabase, DB_KINDS, type TestDatabase } from '../support/databases.js';
-import { writeDataset } from '../support/fixtures.js';
+import { captionDataset } from '../support/fixtures.js';
 import { freePort } from '../support/process.js';
 import { subscribe } from '../support/ws.js';
 
@@ -82,18 +82,6 @@ async function startWorker(name: string, env: Record<string, string>) {
   return proc;
 }
 
-const WORDS: Record<number, string[]> = { 1: ['person', 'man', 'woman'], 2: ['bicycle', 'bike'], 3: ['car', 'sedan'], 4: ['dog', 'puppy'] };
-
-/** Captions that name their labels, so a text head learns them (as test/training does). */
-async function captionDataset(n: number) {
-  const rows = ['ImageID,Labels,Caption'];
-  for (let i = 0; i < n; i++) {
-    const labels = [1 + (i % 4), ...(i % 3 === 0 ? [1 + ((i + 1) % 4)] : [])];
-    const words = labels.map((l) => WORDS[l][i % WORDS[l].length]);
-    rows.push(`${i}.jpg,${labels.join(' ')},"A photo of a ${words.join(' and a ')} near the ${['street', 'park', 'house'][i % 3]}"`);
-  }
-  return writeDataset(rows.join('\n') + '\n');
-}
 
 const START = `mutation($input: TrainingInput!) { startTraining(input: $input) { id status } }`;
 const TRAIN_JOBS = `{ jobs(kind: ["train"], first: 100) { id status attempts workerId message run { id status } } }`;

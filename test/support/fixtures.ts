@@ -64,3 +64,19 @@ export async function slowDataset(n = 400) {
   return fx;
 }
 
+
+const CAPTION_WORDS: Record<number, string[]> = { 1: ['person', 'man', 'woman'], 2: ['bicycle', 'bike'], 3: ['car', 'sedan'], 4: ['dog', 'puppy'] };
+
+/** Labels of generated sample `i`: one of four classes, and a second one every third sample. */
+export const labelsOf = (i: number) => [1 + (i % 4), ...(i % 3 === 0 ? [1 + ((i + 1) % 4)] : [])];
+
+/** A caption of sample `i` that names `labels` among noise words. */
+export const captionOf = (i: number, labels: number[]) =>
+  `A photo of a ${labels.map((l) => CAPTION_WORDS[l][i % CAPTION_WORDS[l].length]).join(' and a ')} near the ${['street', 'park', 'house'][i % 3]}`;
+
+/** `n` text-only samples whose captions name their labels: a text head learns them in a few epochs. */
+export async function captionDataset(n: number): Promise<DatasetFixture> {
+  const rows = ['ImageID,Labels,Caption'];
+  for (let i = 0; i < n; i++) rows.push(`${i}.jpg,${labelsOf(i).join(' ')},"${captionOf(i, labelsOf(i))}"`);
+  return writeDataset(rows.join('\n') + '\n');
+}

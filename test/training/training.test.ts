@@ -8,23 +8,11 @@ import { multiLabelMetrics } from '../../src/ml/metrics.js';
 import { weightedBce } from '../../src/ml/predict.js';
 import { loadArtifact } from '../../src/training/artifact.js';
 import { loadModel } from '../../src/training/model.js';
-import { writeDataset } from '../support/fixtures.js';
+import { captionDataset } from '../support/fixtures.js';
 import { importThroughApi, waitForJob } from '../support/jobs.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { subscribe } from '../support/ws.js';
 
-const WORDS: Record<number, string[]> = { 1: ['person', 'man', 'woman'], 2: ['bicycle', 'bike'], 3: ['car', 'sedan'], 4: ['dog', 'puppy'] };
-
-/** Captions that name their labels (with noise words), so a text model can learn them. */
-async function captionDataset(n: number) {
-  const rows = ['ImageID,Labels,Caption'];
-  for (let i = 0; i < n; i++) {
-    const labels = [1 + (i % 4), ...(i % 3 === 0 ? [1 + ((i + 1) % 4)] : [])];
-    const words = labels.map((l) => WORDS[l][i % WORDS[l].length]);
-    rows.push(`${i}.jpg,${labels.join(' ')},"A photo of a ${words.join(' and a ')} near the ${['street', 'park', 'house'][i % 3]}"`);
-  }
-  return writeDataset(rows.join('\n') + '\n');
-}
 
 const START = `mutation($input: TrainingInput!) { startTraining(input: $input) { id status kind params { key value } } }`;
 const RUN = `query($id: ID!) { run(id: $id) { status error backend summary
