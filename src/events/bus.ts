@@ -21,6 +21,9 @@ const CHANNEL = 'tagfusion_events';
 // NOTIFY payloads are limited to 8000 bytes; events are kept well below.
 const MAX_PAYLOAD = 7900;
 
+/** Whether an event fits in one NOTIFY payload. */
+export const fitsInEvent = (event: AppEvent) => JSON.stringify(event).length <= MAX_PAYLOAD;
+
 /**
  * Publishes through PostgreSQL NOTIFY, so that every server instance sharing the database
  * (and the embedded PGlite, which supports LISTEN too) delivers the event to its subscribers.

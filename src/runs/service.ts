@@ -1,7 +1,7 @@
 import type { Database } from '../db/database.js';
 import type { Run } from '../db/generated/client.js';
 import type { RunStatus } from '../db/generated/enums.js';
-import type { AppEvent, EventBus } from '../events/bus.js';
+import { fitsInEvent, type AppEvent, type EventBus } from '../events/bus.js';
 import { errors } from '../errors.js';
 import type { RunFilter, RunOrder } from './query.js';
 import * as repo from './repository.js';
@@ -48,8 +48,10 @@ export class RunService {
     if (bad) throw errors.badInput(`metric ${bad.name || '(unnamed)'}/${bad.split} has no finite value`, { field: 'metrics' });
     await this.get(runId);
     await repo.recordEpoch(this.db.prisma, runId, epoch, metrics, classMetrics);
-    // Class metrics stay out of the event (18 classes × splits would crowd NOTIFY); clients re-query them.
-    await this.events.publish({ topic: 'run', runId, type: 'EPOCH', epoch, metrics });
+    // Class metrics stay out of the event (18 classes × splits would crowd NOTIFY); clients re-query
+    // them. An epoch with too many metrics for one NOTIFY is announced without its values.
+    const event: AppEvent = { topic: 'run', runId, type: 'EPOCH', epoch, metrics };
+    await this.events.publish(fitsInEvent(event) ? event : { ...event, metrics: undefined, message: `${metrics.length} metrics recorded: too many for one event, query epochMetrics` });
   }
 
   /** Live status changes and epochs of one run (for GraphQL subscriptions). */

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DB_KINDS } from '../support/databases.js';
 import { buildRun } from '../support/runs.js';
 import { startTestServer, type TestServer } from '../support/server.js';
+import { subscribe } from '../support/ws.js';
 
 const RUNS = `query($filter: RunFilter, $orderBy: RunOrder, $first: Int, $after: String) {
   runs(filter: $filter, orderBy: $orderBy, first: $first, after: $after) {
@@ -132,5 +133,17 @@ describe.each(DB_KINDS)('runs on %s', (kind) => {
     expect(missing.errors?.[0].extensions?.code).toBe('RUN_NOT_FOUND');
     const badParams = await server.gql(`mutation { createRun(input: { kind: "x", params: { lr: [1] } }) { id } }`);
     expect(badParams.errors?.[0].message).toMatch(/params.lr must be a string, number or boolean/);
+  });
+
+  it('records an epoch with more metrics than one event holds, and announces it without the values', async () => {
+    const { createRun } = await server.data(`mutation { createRun(input: { kind: "external", name: "wide" }) { id } }`);
+    const sub = subscribe(server.http.url, `subscription($id: ID!) { runEvents(runId: $id) { type epoch metrics { name } message } }`, { id: createRun.id });
+    await sub.ready;
+    const metrics = Array.from({ length: 400 }, (_, i) => ({ name: `metric${i}`, split: 'val', value: i / 400 }));
+    const { logMetrics } = await server.data(`mutation($input: LogMetricsInput!) { logMetrics(input: $input) { summaries { name } } }`, { input: { runId: createRun.id, epoch: 0, metrics } });
+    expect(logMetrics.summaries).toHaveLength(400);
+    await sub.until((events) => events.length > 0, 10_000);
+    await sub.close();
+    expect(sub.events[0].runEvents).toEqual({ type: 'EPOCH', epoch: 0, metrics: null, message: '400 metrics recorded: too many for one event, query epochMetrics' });
   });
 });
