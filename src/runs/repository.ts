@@ -58,33 +58,37 @@ export async function updateRunStatus(prisma: PrismaClient, id: string, status: 
 }
 
 /**
- * Records one epoch's metrics in one transaction: the epoch rows (a retried job re-sending an
- * epoch changes nothing: the unique key skips duplicates), the class rows, and the run's metric
- * summaries (last, min, max), kept current for filtering and sorting.
+ * Records one epoch's metrics in one statement (atomic, one round trip, no interactive
+ * transaction holding a pooled connection): the epoch rows (a retried job re-sending an epoch
+ * changes nothing: the unique key skips duplicates), the class rows, and the run's metric
+ * summaries (last, min, max) from the rows actually inserted, kept current for filtering and sorting.
  */
 export async function recordEpoch(prisma: PrismaClient, runId: string, epoch: number, metrics: EpochMetricInput[], classMetrics: ClassMetricInput[]) {
-  await prisma.$transaction(async (tx) => {
-    if (metrics.length) {
-      await tx.epochMetric.createMany({ data: metrics.map((m) => ({ runId, epoch, ...m })), skipDuplicates: true });
-      const names = metrics.map((m) => m.name);
-      const splits = metrics.map((m) => m.split);
-      const values = metrics.map((m) => m.value);
-      await tx.$executeRaw`
-        INSERT INTO "MetricSummary" ("runId", "name", "split", "lastValue", "lastEpoch", "minValue", "minEpoch", "maxValue", "maxEpoch")
-        SELECT ${runId}, m.name, m.split, m.value, ${epoch}, m.value, ${epoch}, m.value, ${epoch}
-        FROM unnest(${names}::text[], ${splits}::text[], ${values}::float8[]) AS m(name, split, value)
-        ON CONFLICT ("runId", "name", "split") DO UPDATE SET
-          "lastValue" = CASE WHEN EXCLUDED."lastEpoch" >= "MetricSummary"."lastEpoch" THEN EXCLUDED."lastValue" ELSE "MetricSummary"."lastValue" END,
-          "lastEpoch" = GREATEST(EXCLUDED."lastEpoch", "MetricSummary"."lastEpoch"),
-          "minEpoch" = CASE WHEN EXCLUDED."minValue" < "MetricSummary"."minValue" THEN EXCLUDED."minEpoch" ELSE "MetricSummary"."minEpoch" END,
-          "minValue" = LEAST(EXCLUDED."minValue", "MetricSummary"."minValue"),
-          "maxEpoch" = CASE WHEN EXCLUDED."maxValue" > "MetricSummary"."maxValue" THEN EXCLUDED."maxEpoch" ELSE "MetricSummary"."maxEpoch" END,
-          "maxValue" = GREATEST(EXCLUDED."maxValue", "MetricSummary"."maxValue")`;
-    }
-    if (classMetrics.length) {
-      await tx.classMetric.createMany({ data: classMetrics.map((c) => ({ runId, epoch, ...c })), skipDuplicates: true });
-    }
-  });
+  const c = classMetrics;
+  await prisma.$executeRaw`
+    WITH m AS (
+      SELECT * FROM unnest(${metrics.map((x) => x.name)}::text[], ${metrics.map((x) => x.split)}::text[], ${metrics.map((x) => x.value)}::float8[]) AS m(name, split, value)
+    ), classes AS (
+      INSERT INTO "ClassMetric" ("runId", "split", "epoch", "classId", "precision", "recall", "f1", "accuracy", "support")
+      SELECT ${runId}, x.split, ${epoch}, x."classId", x.p, x.r, x.f1, x.acc, x.support
+      FROM unnest(${c.map((x) => x.split)}::text[], ${c.map((x) => x.classId)}::int[], ${c.map((x) => x.precision)}::float8[], ${c.map((x) => x.recall)}::float8[],
+                  ${c.map((x) => x.f1)}::float8[], ${c.map((x) => x.accuracy)}::float8[], ${c.map((x) => x.support)}::int[]) AS x(split, "classId", p, r, f1, acc, support)
+      ON CONFLICT DO NOTHING
+    ), inserted AS (
+      INSERT INTO "EpochMetric" ("runId", "epoch", "split", "name", "value")
+      SELECT ${runId}, ${epoch}, m.split, m.name, m.value FROM m
+      ON CONFLICT ("runId", "name", "split", "epoch") DO NOTHING
+      RETURNING "name", "split", "value"
+    )
+    INSERT INTO "MetricSummary" ("runId", "name", "split", "lastValue", "lastEpoch", "minValue", "minEpoch", "maxValue", "maxEpoch")
+    SELECT ${runId}, i.name, i.split, i.value, ${epoch}, i.value, ${epoch}, i.value, ${epoch} FROM inserted i
+    ON CONFLICT ("runId", "name", "split") DO UPDATE SET
+      "lastValue" = CASE WHEN EXCLUDED."lastEpoch" >= "MetricSummary"."lastEpoch" THEN EXCLUDED."lastValue" ELSE "MetricSummary"."lastValue" END,
+      "lastEpoch" = GREATEST(EXCLUDED."lastEpoch", "MetricSummary"."lastEpoch"),
+      "minEpoch" = CASE WHEN EXCLUDED."minValue" < "MetricSummary"."minValue" THEN EXCLUDED."minEpoch" ELSE "MetricSummary"."minEpoch" END,
+      "minValue" = LEAST(EXCLUDED."minValue", "MetricSummary"."minValue"),
+      "maxEpoch" = CASE WHEN EXCLUDED."maxValue" > "MetricSummary"."maxValue" THEN EXCLUDED."maxEpoch" ELSE "MetricSummary"."maxEpoch" END,
+      "maxValue" = GREATEST(EXCLUDED."maxValue", "MetricSummary"."maxValue")`;
 }
 
 /** One page of run ids in order, plus whether more follow. */

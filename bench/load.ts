@@ -1,0 +1,190 @@
+/**
+ * Bounded load from a second process on loopback: the server runs as its own process
+ * (`tagfusion serve` on a fresh PostgreSQL database); this process drives it with `--clients`
+ * concurrent GraphQL clients mixing reads (a filtered, sorted runs page; one run with its
+ * summaries) and metric writes (`logMetrics`, `--points` values per call), while `--subscriptions`
+ * graphql-ws subscriptions follow the runs being written. Checks: no errors, every subscription
+ * received every epoch of its run; reports read latency (p50/p95), metric ingestion (points/s).
+ * Prints a table and writes bench/results/load.json.
+ *
+ *   BENCH_DATABASE_URL=postgresql://… npm run build && npx tsx bench/load.ts [--clients 50 --subscriptions 200 --seconds 20]
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
+import { projectRoot } from '../src/paths.js';
+import { freePort } from '../test/support/process.js';
+import { benchAdminUrl, benchDatabaseUrl, withClient } from './support/postgres.js';
+
+const { values: opts } = parseArgs({
+  options: {
+    clients: { type: 'string', default: '50' },
+    subscriptions: { type: 'string', default: '200' },
+    seconds: { type: 'string', default: '20' },
+    /** metric values per logMetrics call */
+    points: { type: 'string', default: '100' },
+    /** share of client requests that write metrics */
+    writes: { type: 'string', default: '0.5' },
+  },
+});
+const CLIENTS = Number(opts.clients);
+const SUBSCRIPTIONS = Number(opts.subscriptions);
+const SECONDS = Number(opts.seconds);
+const POINTS = Number(opts.points);
+const WRITE_SHARE = Number(opts.writes);
+const RUNS = 50; // runs being written; subscriptions spread over them
+const DB_NAME = 'tagfusion_bench_load';
+
+await withClient(benchAdminUrl, async (c) => {
+  await c.query(`DROP DATABASE IF EXISTS ${DB_NAME} WITH (FORCE)`);
+  await c.query(`CREATE DATABASE ${DB_NAME}`);
+});
+const port = await freePort();
+const server = spawn(process.execPath, [join(projectRoot, 'bin', 'tagfusion.js'), 'serve', '--no-work'], {
+  env: { ...process.env, DATABASE_URL: benchDatabaseUrl(DB_NAME), TAGFUSION_AUTH: 'open', TAGFUSION_DATA_DIR: mkdtempSync(join(tmpdir(), 'tagfusion-load-')), PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
+  stdio: ['ignore', 'inherit', 'inherit'],
+});
+const url = `http://127.0.0.1:${port}/graphql`;
+
+async function gql<T = any>(query: string, variables?: Record<string, unknown>): Promise<T> {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+  const body = (await res.json()) as { data?: T; errors?: { message: string }[] };
+  if (body.errors?.length) throw new Error(body.errors.map((e) => e.message).join('; '));
+  return body.data!;
+}
+
+for (let i = 0; ; i++) {
+  try {
+    await gql('{ health { status } }');
+    break;
+  } catch {
+    if (i > 120) throw new Error('the server did not start');
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+// Runs to write to: a sweep's children, as an outside trainer would log them.
+const parent = (await gql(`mutation { createRun(input: { kind: "sweep", name: "load" }) { id } }`)).createRun.id as string;
+const runs: string[] = [];
+for (let i = 0; i < RUNS; i++) {
+  const { createRun } = await gql(`mutation($input: CreateRunInput!) { createRun(input: $input) { id } }`, {
+    input: { kind: 'train', name: `load ${i}`, parentId: parent, params: { lr: 0.001 * (1 + (i % 5)), batchSize: 32 << i % 3 } },
+  });
+  runs.push(createRun.id);
+}
+
+// Subscriptions, spread over the runs; each counts the epochs it receives.
+const received = new Map<number, Set<number>>(); // subscription → epochs
+const subscriptionOf: number[] = [];
+const ws = createClient({ url: url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, lazy: false });
+const subErrors: unknown[] = [];
+await Promise.all(
+  Array.from({ length: SUBSCRIPTIONS }, (_, s) => {
+    const run = s % RUNS;
+    subscriptionOf[s] = run;
+    received.set(s, new Set());
+    return new Promise<void>((ready) => {
+      let started = false;
+      ws.subscribe(
+        { query: `subscription($id: ID!) { runEvents(runId: $id) { type epoch } }`, variables: { id: runs[run] } },
+        {
+          next: (m) => {
+            const e = (m.data as { runEvents: { type: string; epoch: number | null } }).runEvents;
+            if (e.type === 'EPOCH' && e.epoch != null) received.get(s)!.add(e.epoch);
+          },
+          error: (err) => subErrors.push(err),
+          complete: () => undefined,
+        },
+      );
+      // graphql-ws gives no per-subscription ack; a short pause lets the server register them all.
+      setTimeout(() => (started ? undefined : ((started = true), ready())), 50);
+    });
+  }),
+);
+await new Promise((r) => setTimeout(r, 2000));
+
+const READ_RUNS = `query($f: RunFilter, $o: RunOrder) { runs(filter: $f, orderBy: $o, first: 50) { totalCount nodes { id name status params { key value } summaries(split: "val", names: ["m0", "m1"]) { name last max } } } }`;
+const READ_RUN = `query($id: ID!) { run(id: $id) { id status summaries(split: "val") { name last } epochMetrics(name: "m0", split: "val") { epoch value } } }`;
+const LOG = `mutation($input: LogMetricsInput!) { logMetrics(input: $input) { id } }`;
+
+const nextEpoch = new Array<number>(RUNS).fill(0);
+const written = new Map<number, number>(); // run → epochs written
+const readMs: number[] = [];
+let points = 0;
+let errors = 0;
+const errorSamples: string[] = [];
+const deadline = performance.now() + SECONDS * 1000;
+let writeSeconds = 0;
+
+async function client(c: number) {
+  let k = 0;
+  while (performance.now() < deadline) {
+    k++;
+    const write = ((c * 7919 + k * 104729) % 1000) / 1000 < WRITE_SHARE;
+    const t0 = performance.now();
+    try {
+      if (write) {
+        const run = (c + k) % RUNS;
+        const epoch = nextEpoch[run]++;
+        const metrics = Array.from({ length: POINTS }, (_, i) => ({ name: `m${i}`, split: 'val', value: Math.sin(epoch + i) }));
+        await gql(LOG, { input: { runId: runs[run], epoch, metrics } });
+        points += POINTS;
+        written.set(run, Math.max(written.get(run) ?? 0, epoch + 1));
+        writeSeconds += (performance.now() - t0) / 1000;
+      } else if (k % 2) {
+        await gql(READ_RUNS, { f: { parentId: parent, metrics: [{ name: 'm0', gte: -2 }] }, o: { field: 'METRIC', metric: { name: 'm1' }, direction: 'DESC' } });
+        readMs.push(performance.now() - t0);
+      } else {
+        await gql(READ_RUN, { id: runs[k % RUNS] });
+        readMs.push(performance.now() - t0);
+      }
+    } catch (err) {
+      errors++;
+      if (errorSamples.length < 5) errorSamples.push((err as Error).message);
+    }
+  }
+}
+
+const load = loadavg()[0];
+const started = performance.now();
+await Promise.all(Array.from({ length: CLIENTS }, (_, c) => client(c)));
+const elapsed = (performance.now() - started) / 1000;
+await new Promise((r) => setTimeout(r, 3000)); // the last events' NOTIFY round trip
+
+// Every write that succeeded must have reached every subscription of its run.
+let missing = 0;
+for (const [s, epochs] of received) {
+  const expected = written.get(subscriptionOf[s]) ?? 0;
+  for (let e = 0; e < expected; e++) if (!epochs.has(e)) missing++;
+}
+const expectedEvents = [...received.keys()].reduce((n, s) => n + (written.get(subscriptionOf[s]) ?? 0), 0);
+const sorted = [...readMs].sort((a, b) => a - b);
+const q = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN;
+const stored = (await withClient(benchDatabaseUrl(DB_NAME), (c) => c.query(`SELECT count(*)::int AS n FROM "EpochMetric"`))).rows[0].n as number;
+
+const rows: [string, string, string][] = [
+  ['clients / subscriptions / seconds', `${CLIENTS} / ${SUBSCRIPTIONS} / ${elapsed.toFixed(1)}`, ''],
+  ['requests with errors', String(errors), '0'],
+  ['reads: count, p50 / p95 (ms)', `${readMs.length}, ${q(0.5).toFixed(1)} / ${q(0.95).toFixed(1)}`, 'p95 ≤ 150'],
+  ['metric points written (rows in EpochMetric)', `${points} (${stored})`, ''],
+  ['ingestion (points/s over the run)', (points / elapsed).toFixed(0), '≥ 20,000'],
+  ['subscription events expected / missing', `${expectedEvents} / ${missing}`, 'none missing'],
+  ['subscription errors', String(subErrors.length), '0'],
+];
+console.log(`\nload average before: ${load.toFixed(2)}`);
+console.log('| measure | value | target |\n| --- | --- | --- |');
+for (const r of rows) console.log(`| ${r.join(' | ')} |`);
+if (errorSamples.length) console.log('errors, for example:', errorSamples);
+mkdirSync(join(projectRoot, 'bench', 'results'), { recursive: true });
+writeFileSync(
+  join(projectRoot, 'bench', 'results', 'load.json'),
+  JSON.stringify({ clients: CLIENTS, subscriptions: SUBSCRIPTIONS, seconds: elapsed, pointsPerCall: POINTS, errors, reads: readMs.length, readP50: q(0.5), readP95: q(0.95), points, pointsPerSecond: points / elapsed, expectedEvents, missing, loadBefore: load, errorSamples }, null, 2),
+);
+await ws.dispose();
+server.kill('SIGTERM');
+await new Promise((r) => server.once('exit', r));
+await withClient(benchAdminUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${DB_NAME} WITH (FORCE)`));
