@@ -3,22 +3,13 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { artifactRoot } from '../../src/features/paths.js';
 import { verifyArtifact } from '../../src/registry/snapshot.js';
-import { captionDataset } from '../registry/fixtures.js';
+import { captionDataset } from '../support/fixtures.js';
 import { createTestDatabase, DB_KINDS, type TestDatabase } from '../support/databases.js';
-import { freePort, startServerProcess, type ServerProcess } from '../support/process.js';
+import { freePort, poll, startServerProcess, type ServerProcess } from '../support/process.js';
 
 const RUN = `query($id: ID!) { run(id: $id) { status error epochMetrics(split: "val", name: "loss") { epoch } artifacts { name uri sizeBytes checksum } } }`;
 const JOBS = `{ jobs(kind: ["train"], status: [QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED]) { id status attempts error workerId } }`;
 
-async function poll<T>(fn: () => Promise<T>, until: (v: T) => boolean, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (until(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(value)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /**
  * SIGKILL of the process that trains (API server and job worker in one), mid-training: the next

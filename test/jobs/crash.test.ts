@@ -1,22 +1,13 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createTestDatabase, DB_KINDS, type TestDatabase } from '../support/databases.js';
 import { slowDataset } from '../support/fixtures.js';
-import { freePort, startServerProcess, type ServerProcess } from '../support/process.js';
+import { freePort, poll, startServerProcess, type ServerProcess } from '../support/process.js';
 
 // Each test starts server or CLI processes (each opens its database): slow on a busy machine.
 vi.setConfig({ testTimeout: 180_000, hookTimeout: 120_000 });
 
 const JOB = `query($id: ID!) { job(id: $id) { status progress attempts workerId error message result } }`;
 
-async function poll<T>(fn: () => Promise<T>, until: (v: T) => boolean, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (until(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(value)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe.each(DB_KINDS)('a server killed during a job (%s)', (kind) => {
   let db: TestDatabase;

@@ -63,3 +63,14 @@ export async function startServerProcess(env: Record<string, string>, port: numb
       }),
   };
 }
+
+/** Calls `fn` until `until` holds for its value (every `everyMs`), or fails after `timeoutMs` naming `what`. */
+export async function poll<T>(fn: () => Promise<T>, until: (v: T) => boolean, timeoutMs: number, what: string, everyMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await fn();
+    if (until(value)) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(value)}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
