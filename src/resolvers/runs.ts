@@ -39,10 +39,7 @@ export const runResolvers: Resolvers = {
       const params = { ...flattenConfig(config), ...parseParams(input.params) };
       return services.runs.create({ kind: input.kind, name: input.name, datasetId: input.datasetId, parentId: input.parentId, config: config as object, seed: input.seed, params });
     },
-    logMetrics: async (_, { input }, { services }) => {
-      await services.runs.recordEpoch(input.runId, input.epoch, input.metrics, input.classMetrics ?? []);
-      return services.runs.get(input.runId);
-    },
+    logMetrics: (_, { input }, { services }) => services.runs.recordEpoch(input.runId, input.epoch, input.metrics, input.classMetrics ?? []),
     setRunStatus: (_, { id, status, error }, { services }) => services.runs.setStatus(id, status, { error }),
   },
   Subscription: {
@@ -58,9 +55,7 @@ export const runResolvers: Resolvers = {
     children: (r, _, { loaders }) => loaders.children.load(r.id),
     params: async (r, _, { loaders }) => (await loaders.params.load(r.id)).map((p) => ({ key: p.key, value: p.valueText, number: p.valueNum })),
     summaries: async (r, { names, split }, { loaders }) =>
-      (await loaders.summaries.load(r.id))
-        .filter((s) => (!names || names.includes(s.name)) && (split == null || s.split === split))
-        .map((s) => ({
+      (await loaders.summaries.load({ runId: r.id, filter: { names, split } })).map((s) => ({
         name: s.name,
         split: s.split,
         last: s.lastValue,
@@ -71,9 +66,9 @@ export const runResolvers: Resolvers = {
         maxEpoch: s.maxEpoch,
       })),
     epochMetrics: async (r, { name, split }, { loaders }) =>
-      (await loaders.epochMetrics.load(r.id)).filter((m) => (name == null || m.name === name) && (split == null || m.split === split)),
+      loaders.epochMetrics.load({ runId: r.id, filter: { names: name == null ? null : [name], split } }),
     classMetrics: async (r, { split, epoch }, { loaders }) =>
-      (await loaders.classMetrics.load(r.id)).filter((m) => (split == null || m.split === split) && (epoch == null || m.epoch === epoch)),
+      loaders.classMetrics.load({ runId: r.id, filter: { split, epoch } }),
     artifacts: async (r, _, { loaders }) => (await loaders.artifacts.load(r.id)).map((a) => ({ ...a, sizeBytes: Number(a.sizeBytes) })),
   },
 };

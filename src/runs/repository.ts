@@ -108,11 +108,23 @@ export const paramsOf = (prisma: PrismaClient, runIds: readonly string[]) =>
   prisma.runParam.findMany({ where: { runId: { in: [...runIds] } }, orderBy: [{ runId: 'asc' }, { key: 'asc' }] });
 export const childrenOf = (prisma: PrismaClient, runIds: readonly string[]) =>
   prisma.run.findMany({ where: { parentId: { in: [...runIds] } }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
-export const summariesOf = (prisma: PrismaClient, runIds: readonly string[]) =>
-  prisma.metricSummary.findMany({ where: { runId: { in: [...runIds] } }, orderBy: [{ runId: 'asc' }, { name: 'asc' }, { split: 'asc' }] });
-export const epochMetricsOf = (prisma: PrismaClient, runIds: readonly string[]) =>
-  prisma.epochMetric.findMany({ where: { runId: { in: [...runIds] } }, orderBy: [{ runId: 'asc' }, { name: 'asc' }, { split: 'asc' }, { epoch: 'asc' }] });
-export const classMetricsOf = (prisma: PrismaClient, runIds: readonly string[]) =>
-  prisma.classMetric.findMany({ where: { runId: { in: [...runIds] } }, orderBy: [{ runId: 'asc' }, { split: 'asc' }, { epoch: 'asc' }, { classId: 'asc' }] });
+/** Narrows a per-run query to the metrics and splits a caller asked for (absent = all). */
+export interface MetricFilter {
+  names?: readonly string[] | null;
+  split?: string | null;
+  epoch?: number | null;
+}
+const metricWhere = (runIds: readonly string[], f: MetricFilter) => ({
+  runId: { in: [...runIds] },
+  ...(f.names ? { name: { in: [...f.names] } } : {}),
+  ...(f.split != null ? { split: f.split } : {}),
+  ...(f.epoch != null ? { epoch: f.epoch } : {}),
+});
+export const summariesOf = (prisma: PrismaClient, runIds: readonly string[], f: MetricFilter = {}) =>
+  prisma.metricSummary.findMany({ where: metricWhere(runIds, { names: f.names, split: f.split }), orderBy: [{ runId: 'asc' }, { name: 'asc' }, { split: 'asc' }] });
+export const epochMetricsOf = (prisma: PrismaClient, runIds: readonly string[], f: MetricFilter = {}) =>
+  prisma.epochMetric.findMany({ where: metricWhere(runIds, { names: f.names, split: f.split }), orderBy: [{ runId: 'asc' }, { name: 'asc' }, { split: 'asc' }, { epoch: 'asc' }] });
+export const classMetricsOf = (prisma: PrismaClient, runIds: readonly string[], f: MetricFilter = {}) =>
+  prisma.classMetric.findMany({ where: metricWhere(runIds, { split: f.split, epoch: f.epoch }), orderBy: [{ runId: 'asc' }, { split: 'asc' }, { epoch: 'asc' }, { classId: 'asc' }] });
 export const artifactsOf = (prisma: PrismaClient, runIds: readonly string[]) =>
   prisma.artifact.findMany({ where: { runId: { in: [...runIds] } }, orderBy: [{ runId: 'asc' }, { createdAt: 'asc' }] });
