@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
 import { GraphQLError, parse, specifiedRules, validate, type ExecutionArgs } from 'graphql';
@@ -103,7 +103,12 @@ export async function startHttpServer(app: App, port = app.config.port, host = a
     // Our CLI closes the server, then the queue and database, in order; Apollo's own handler
     // would re-raise the signal after stopping itself and kill the process mid-shutdown.
     stopOnTerminationSignals: false,
+    // Explicit, since Apollo turns it off when NODE_ENV is production: tools and codegen need it,
+    // and the schema is no secret (every operation still checks the caller's role).
+    introspection: true,
     plugins: [
+      // We send no cache hints; without this plugin Apollo wraps every resolver to collect them.
+      ApolloServerPluginCacheControlDisabled(),
       ApolloServerPluginDrainHttpServer({ httpServer }),
       ApolloServerPluginLandingPageDisabled(),
       authPlugin,

@@ -1,6 +1,6 @@
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
-import { GraphQLError, getNamedType, isListType, getNullableType, type DocumentNode, type GraphQLSchema, type ValidationRule } from 'graphql';
+import { GraphQLError, getNamedType, isInputObjectType, isListType, getNullableType, typeFromAST, type DocumentNode, type GraphQLSchema, type ValidationRule } from 'graphql';
 import { getComplexity, type ComplexityEstimator } from 'graphql-query-complexity';
 
 /**
@@ -41,14 +41,43 @@ const pageEstimator: ComplexityEstimator = ({ field, type, args, childComplexity
   return 1 + items * childComplexity;
 };
 
+/**
+ * Costs already computed, per parsed document (Apollo and our WebSocket path reuse the parsed
+ * document of a repeated query text). The cost depends only on scalar variables (`first`, `ids`,
+ * `@include(if:)`), never on input objects: a logMetrics call with 1,000 values need not have
+ * them coerced twice (here and by execution) to learn what it already cost last time.
+ */
+const costCache = new WeakMap<DocumentNode, Map<string, number>>();
+const COSTS_PER_DOCUMENT = 64;
+
+function costKey(schema: GraphQLSchema, query: DocumentNode, variables: Record<string, unknown> | undefined, operationName?: string | null): string {
+  const scalars: Record<string, unknown> = {};
+  for (const def of query.definitions) {
+    if (def.kind !== 'OperationDefinition') continue;
+    for (const v of def.variableDefinitions ?? []) {
+      const type = typeFromAST(schema, v.type as never);
+      if (type && isInputObjectType(getNamedType(type))) continue;
+      scalars[v.variable.name.value] = variables?.[v.variable.name.value];
+    }
+  }
+  return `${operationName ?? ''}\u0000${JSON.stringify(scalars)}`;
+}
+
 /** The cost of an operation; throws QUERY_TOO_COMPLEX above the limit. */
 export function assertQueryCost(schema: GraphQLSchema, query: DocumentNode, variables: Record<string, unknown> | undefined, operationName?: string | null): number {
-  let cost: number;
-  try {
-    cost = getComplexity({ schema, query, variables, operationName: operationName ?? undefined, estimators: [pageEstimator] });
-  } catch {
-    // Variables that do not fit their types: execution reports that precisely (BAD_USER_INPUT).
-    return 0;
+  const key = costKey(schema, query, variables, operationName);
+  let known = costCache.get(query);
+  let cost = known?.get(key);
+  if (cost === undefined) {
+    try {
+      cost = getComplexity({ schema, query, variables, operationName: operationName ?? undefined, estimators: [pageEstimator] });
+    } catch {
+      // Variables that do not fit their types: execution reports that precisely (BAD_USER_INPUT).
+      return 0;
+    }
+    if (!known) costCache.set(query, (known = new Map()));
+    if (known.size >= COSTS_PER_DOCUMENT) known.clear();
+    known.set(key, cost);
   }
   if (cost > QUERY_LIMITS.maxCost) {
     throw new GraphQLError(`Query cost limit of ${QUERY_LIMITS.maxCost} exceeded, found ${cost}. Ask for fewer items (first) or fewer nested lists.`, {
