@@ -11,6 +11,7 @@ import { jobDefinitions } from './jobs/registry.js';
 import { JobRunner } from './jobs/runner.js';
 import { JobService } from './jobs/service.js';
 import { createLogger, type Logger } from './logger.js';
+import { DEFAULT_WRITE_GATE } from './runs/write-gate.js';
 import { RunService } from './runs/service.js';
 import { RunComparisonService } from './runs/compare.js';
 import { FeatureService } from './features/service.js';
@@ -85,7 +86,7 @@ export async function startApp(config: Config, options: AppOptions): Promise<App
     const webhooks = new WebhookService(db, jobs);
     const services: Services = {
       datasets: new DatasetService(db, jobs, config),
-      runs: new RunService(db, events),
+      runs: new RunService(db, events, { ...DEFAULT_WRITE_GATE, writers: config.metricWriters }),
       comparisons: new RunComparisonService(db),
       jobs,
       features: new FeatureService(db, jobs),

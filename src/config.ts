@@ -28,6 +28,8 @@ export interface Config {
   dataRoots: string[] | undefined;
   /** Worker threads that keep models loaded for single predictions. */
   predictThreads: number;
+  /** Metric writes (logMetrics, training epochs) in flight at once; the rest wait their turn. */
+  metricWriters: number;
   /** Largest caption file an import reads, in bytes. */
   csvMaxBytes: number;
   /** Most records an import accepts from one file. */
@@ -64,6 +66,7 @@ const schema = z.object({
     .default(30),
   TAGFUSION_DATA_ROOTS: z.string().optional(),
   TAGFUSION_PREDICT_THREADS: positiveInt('TAGFUSION_PREDICT_THREADS').max(64).default(1),
+  TAGFUSION_METRIC_WRITERS: positiveInt('TAGFUSION_METRIC_WRITERS').max(64).default(2),
   // V8 strings stop at about 512 MiB and the parser holds the file as one string; 256 MiB is ten
   // times the competition's full training file with room to spare.
   TAGFUSION_CSV_MAX_BYTES: positiveInt('TAGFUSION_CSV_MAX_BYTES').max(512 * 1024 * 1024 - 1024, 'TAGFUSION_CSV_MAX_BYTES must be below 512 MiB').default(256 * 1024 * 1024),
@@ -114,6 +117,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     // A list like PATH: folders separated by ':' (';' on Windows).
     dataRoots: e.TAGFUSION_DATA_ROOTS?.split(delimiter).filter(Boolean).map((p) => resolve(p)),
     predictThreads: e.TAGFUSION_PREDICT_THREADS,
+    metricWriters: e.TAGFUSION_METRIC_WRITERS,
     csvMaxBytes: e.TAGFUSION_CSV_MAX_BYTES,
     csvMaxRecords: e.TAGFUSION_CSV_MAX_RECORDS,
     imageMaxPixels: e.TAGFUSION_IMAGE_MAX_PIXELS,

@@ -72,5 +72,6 @@ export const errors = {
   // Authentication (src/auth)
   unauthenticated: (reason: string) =>
     new AppError('UNAUTHENTICATED', `${reason} This server needs "Authorization: Bearer <token>" (an admin creates one: tagfusion token create).`),
+  serverBusy: (reason: string) => new AppError('SERVER_BUSY', `The server is busy (${reason}); retry in a moment.`, { retryAfterSeconds: 1 }),
   tokenNotFound: (id: string) => new AppError('TOKEN_NOT_FOUND', `API token ${id} does not exist.`, { id }),
 };

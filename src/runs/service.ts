@@ -5,6 +5,7 @@ import { fitsInEvent, type AppEvent, type EventBus } from '../events/bus.js';
 import { errors } from '../errors.js';
 import type { RunFilter, RunOrder } from './query.js';
 import * as repo from './repository.js';
+import { writeGateOf, type WriteGateOptions } from './write-gate.js';
 
 const MAX_PAGE = 500;
 
@@ -17,10 +18,14 @@ export interface RunPage {
 
 /** Runs: creation, status, metric recording (published live), and queries. */
 export class RunService {
+  private readonly writes;
   constructor(
     private readonly db: Database,
     private readonly events: EventBus,
-  ) {}
+    writeGate?: WriteGateOptions,
+  ) {
+    this.writes = writeGateOf(db, writeGate);
+  }
 
   async create(run: repo.NewRun): Promise<Run> {
     if (!run.kind.trim()) throw errors.badInput('kind must not be empty', { field: 'kind' });
@@ -41,17 +46,18 @@ export class RunService {
     return run;
   }
 
-  /** Records an epoch (idempotent per run, metric, split and epoch) and publishes it. */
-  async recordEpoch(runId: string, epoch: number, metrics: repo.EpochMetricInput[], classMetrics: repo.ClassMetricInput[] = []): Promise<void> {
+  /** Records an epoch (idempotent per run, metric, split and epoch), publishes it, and returns the run. */
+  async recordEpoch(runId: string, epoch: number, metrics: repo.EpochMetricInput[], classMetrics: repo.ClassMetricInput[] = []): Promise<Run> {
     if (!Number.isInteger(epoch) || epoch < 0) throw errors.badInput(`epoch must be a whole number ≥ 0, got ${epoch}`, { field: 'epoch' });
     const bad = metrics.find((m) => !Number.isFinite(m.value) || !m.name);
     if (bad) throw errors.badInput(`metric ${bad.name || '(unnamed)'}/${bad.split} has no finite value`, { field: 'metrics' });
-    await this.get(runId);
-    await repo.recordEpoch(this.db.prisma, runId, epoch, metrics, classMetrics);
+    const run = await this.get(runId);
+    await this.writes.run(() => repo.recordEpoch(this.db.prisma, runId, epoch, metrics, classMetrics));
     // Class metrics stay out of the event (18 classes × splits would crowd NOTIFY); clients re-query
     // them. An epoch with too many metrics for one NOTIFY is announced without its values.
     const event: AppEvent = { topic: 'run', runId, type: 'EPOCH', epoch, metrics };
     await this.events.publish(fitsInEvent(event) ? event : { ...event, metrics: undefined, message: `${metrics.length} metrics recorded: too many for one event, query epochMetrics` });
+    return run;
   }
 
   /** Live status changes and epochs of one run (for GraphQL subscriptions). */
@@ -72,9 +78,9 @@ export class RunService {
 
   params = (ids: readonly string[]) => repo.paramsOf(this.db.prisma, ids);
   children = (ids: readonly string[]) => repo.childrenOf(this.db.prisma, ids);
-  summaries = (ids: readonly string[]) => repo.summariesOf(this.db.prisma, ids);
-  epochMetrics = (ids: readonly string[]) => repo.epochMetricsOf(this.db.prisma, ids);
-  classMetrics = (ids: readonly string[]) => repo.classMetricsOf(this.db.prisma, ids);
+  summaries = (ids: readonly string[], filter?: repo.MetricFilter) => repo.summariesOf(this.db.prisma, ids, filter);
+  epochMetrics = (ids: readonly string[], filter?: repo.MetricFilter) => repo.epochMetricsOf(this.db.prisma, ids, filter);
+  classMetrics = (ids: readonly string[], filter?: repo.MetricFilter) => repo.classMetricsOf(this.db.prisma, ids, filter);
   artifacts = (ids: readonly string[]) => repo.artifactsOf(this.db.prisma, ids);
   byIds = (ids: readonly string[]) => repo.runsByIds(this.db.prisma, ids);
 }
