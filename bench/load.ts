@@ -1,11 +1,16 @@
 /**
- * Bounded load from a second process on loopback: the server runs as its own process
+ * Bounded load from a second process on loopback, k6-style: the server runs as its own process
  * (`tagfusion serve` on a fresh PostgreSQL database); this process drives it with `--clients`
- * concurrent GraphQL clients mixing reads (a filtered, sorted runs page; one run with its
- * summaries) and metric writes (`logMetrics`, `--points` values per call), while `--subscriptions`
- * graphql-ws subscriptions follow the runs being written. Checks: no errors, every subscription
- * received every epoch of its run; reports read latency (p50/p95), metric ingestion (points/s).
- * Prints a table and writes bench/results/load.json.
+ * concurrent GraphQL clients while `--subscriptions` graphql-ws subscriptions follow the runs
+ * being written (a sweep's 50 trials, as outside trainers log them). A share of the clients
+ * (`--writes`) are trainers: each logs one epoch of `--points` values every `--write-every` ms.
+ * The others are dashboard users: a filtered, sorted runs page or one run's page every
+ * `--read-every` ms. Requests follow a fixed schedule (an arrival rate, not "send when the last
+ * answer came"), and latency counts from the scheduled time, so a slow server cannot hide its
+ * queueing (coordinated omission). `--write-every 0 --read-every 0` sends back to back instead:
+ * the saturation point of the machine.
+ * Checks: no errors, every subscription received every epoch of its run; reports read latency
+ * (p50/p95), metric ingestion (points/s). Prints a table and writes bench/results/load.json.
  *
  *   BENCH_DATABASE_URL=postgresql://… npm run build && npx tsx bench/load.ts [--clients 50 --subscriptions 200 --seconds 20]
  */
@@ -26,16 +31,22 @@ const { values: opts } = parseArgs({
     subscriptions: { type: 'string', default: '200' },
     seconds: { type: 'string', default: '20' },
     /** metric values per logMetrics call */
-    points: { type: 'string', default: '100' },
-    /** share of client requests that write metrics */
+    points: { type: 'string', default: '1000' },
+    /** share of the clients that write metrics */
     writes: { type: 'string', default: '0.5' },
+    /** each writer's interval between logMetrics calls, ms (0: back to back) */
+    'write-every': { type: 'string', default: '1000' },
+    /** each reader's interval between reads, ms (0: back to back) */
+    'read-every': { type: 'string', default: '500' },
   },
 });
 const CLIENTS = Number(opts.clients);
 const SUBSCRIPTIONS = Number(opts.subscriptions);
 const SECONDS = Number(opts.seconds);
 const POINTS = Number(opts.points);
-const WRITE_SHARE = Number(opts.writes);
+const WRITERS = Math.round(CLIENTS * Number(opts.writes));
+const WRITE_EVERY = Number(opts['write-every']);
+const READ_EVERY = Number(opts['read-every']);
 const RUNS = 50; // runs being written; subscriptions spread over them
 const DB_NAME = 'tagfusion_bench_load';
 
@@ -44,7 +55,9 @@ await withClient(benchAdminUrl, async (c) => {
   await c.query(`CREATE DATABASE ${DB_NAME}`);
 });
 const port = await freePort();
-const server = spawn(process.execPath, [join(projectRoot, 'bin', 'tagfusion.js'), 'serve', '--no-work'], {
+// BENCH_SERVER_NODE_ARGS passes node flags to the server only, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+const nodeArgs = process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+const server = spawn(process.execPath, [...nodeArgs, join(projectRoot, 'bin', 'tagfusion.js'), 'serve', '--no-work'], {
   env: { ...process.env, DATABASE_URL: benchDatabaseUrl(DB_NAME), TAGFUSION_AUTH: 'open', TAGFUSION_DATA_DIR: mkdtempSync(join(tmpdir(), 'tagfusion-load-')), PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
   stdio: ['ignore', 'inherit', 'inherit'],
 });
@@ -108,7 +121,9 @@ await Promise.all(
 await new Promise((r) => setTimeout(r, 2000));
 
 const READ_RUNS = `query($f: RunFilter, $o: RunOrder) { runs(filter: $f, orderBy: $o, first: 50) { totalCount nodes { id name status params { key value } summaries(split: "val", names: ["m0", "m1"]) { name last max } } } }`;
-const READ_RUN = `query($id: ID!) { run(id: $id) { id status summaries(split: "val") { name last } epochMetrics(name: "m0", split: "val") { epoch value } } }`;
+// A run's page: ten metrics' summaries and one curve.
+const READ_RUN = `query($id: ID!, $names: [String!]) { run(id: $id) { id status summaries(split: "val", names: $names) { name last min max } epochMetrics(name: "m0", split: "val") { epoch value } } }`;
+const RUN_PAGE_METRICS = Array.from({ length: 10 }, (_, i) => `m${i}`);
 const LOG = `mutation($input: LogMetricsInput!) { logMetrics(input: $input) { id } }`;
 
 const nextEpoch = new Array<number>(RUNS).fill(0);
@@ -118,29 +133,33 @@ let points = 0;
 let errors = 0;
 const errorSamples: string[] = [];
 const deadline = performance.now() + SECONDS * 1000;
-let writeSeconds = 0;
+const writeMs: number[] = [];
 
+const sleepUntil = (t: number) => new Promise((r) => setTimeout(r, Math.max(0, t - performance.now())));
+
+/** One client: a writer (trainer) or a reader (dashboard), on its own fixed schedule. */
 async function client(c: number) {
-  let k = 0;
-  while (performance.now() < deadline) {
-    k++;
-    const write = ((c * 7919 + k * 104729) % 1000) / 1000 < WRITE_SHARE;
-    const t0 = performance.now();
+  const writer = c < WRITERS;
+  const every = writer ? WRITE_EVERY : READ_EVERY;
+  // Spread the clients' schedules over one interval so they do not all fire together.
+  let scheduled = performance.now() + (every * c) / CLIENTS;
+  for (let k = 0; scheduled < deadline; k++, scheduled = every ? scheduled + every : performance.now()) {
+    await sleepUntil(scheduled);
     try {
-      if (write) {
-        const run = (c + k) % RUNS;
+      if (writer) {
+        const run = (c + k * WRITERS) % RUNS;
         const epoch = nextEpoch[run]++;
         const metrics = Array.from({ length: POINTS }, (_, i) => ({ name: `m${i}`, split: 'val', value: Math.sin(epoch + i) }));
         await gql(LOG, { input: { runId: runs[run], epoch, metrics } });
         points += POINTS;
         written.set(run, Math.max(written.get(run) ?? 0, epoch + 1));
-        writeSeconds += (performance.now() - t0) / 1000;
+        writeMs.push(performance.now() - scheduled);
       } else if (k % 2) {
         await gql(READ_RUNS, { f: { parentId: parent, metrics: [{ name: 'm0', gte: -2 }] }, o: { field: 'METRIC', metric: { name: 'm1' }, direction: 'DESC' } });
-        readMs.push(performance.now() - t0);
+        readMs.push(performance.now() - scheduled);
       } else {
-        await gql(READ_RUN, { id: runs[k % RUNS] });
-        readMs.push(performance.now() - t0);
+        await gql(READ_RUN, { id: runs[(c * 7 + k) % RUNS], names: RUN_PAGE_METRICS });
+        readMs.push(performance.now() - scheduled);
       }
     } catch (err) {
       errors++;
@@ -162,14 +181,22 @@ for (const [s, epochs] of received) {
   for (let e = 0; e < expected; e++) if (!epochs.has(e)) missing++;
 }
 const expectedEvents = [...received.keys()].reduce((n, s) => n + (written.get(subscriptionOf[s]) ?? 0), 0);
-const sorted = [...readMs].sort((a, b) => a - b);
-const q = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN;
+const quantile = (xs: number[]) => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN;
+};
+const q = quantile(readMs);
+const qw = quantile(writeMs);
+const offered = (every: number, clients: number, per = 1) => (every ? ((clients * 1000) / every) * per : NaN);
 const stored = (await withClient(benchDatabaseUrl(DB_NAME), (c) => c.query(`SELECT count(*)::int AS n FROM "EpochMetric"`))).rows[0].n as number;
 
 const rows: [string, string, string][] = [
-  ['clients / subscriptions / seconds', `${CLIENTS} / ${SUBSCRIPTIONS} / ${elapsed.toFixed(1)}`, ''],
+  ['clients (writers + readers) / subscriptions / seconds', `${CLIENTS} (${WRITERS} + ${CLIENTS - WRITERS}) / ${SUBSCRIPTIONS} / ${elapsed.toFixed(1)}`, ''],
+  ['schedule: writes, reads every (ms); values per write', `${WRITE_EVERY || 'back to back'}, ${READ_EVERY || 'back to back'}; ${POINTS}`, ''],
+  ['offered: points/s, reads/s', `${offered(WRITE_EVERY, WRITERS, POINTS).toFixed(0)}, ${offered(READ_EVERY, CLIENTS - WRITERS).toFixed(0)}`, ''],
   ['requests with errors', String(errors), '0'],
   ['reads: count, p50 / p95 (ms)', `${readMs.length}, ${q(0.5).toFixed(1)} / ${q(0.95).toFixed(1)}`, 'p95 ≤ 150'],
+  ['writes: count, p50 / p95 (ms)', `${writeMs.length}, ${qw(0.5).toFixed(1)} / ${qw(0.95).toFixed(1)}`, ''],
   ['metric points written (rows in EpochMetric)', `${points} (${stored})`, ''],
   ['ingestion (points/s over the run)', (points / elapsed).toFixed(0), '≥ 20,000'],
   ['subscription events expected / missing', `${expectedEvents} / ${missing}`, 'none missing'],
@@ -182,7 +209,7 @@ if (errorSamples.length) console.log('errors, for example:', errorSamples);
 mkdirSync(join(projectRoot, 'bench', 'results'), { recursive: true });
 writeFileSync(
   join(projectRoot, 'bench', 'results', 'load.json'),
-  JSON.stringify({ clients: CLIENTS, subscriptions: SUBSCRIPTIONS, seconds: elapsed, pointsPerCall: POINTS, errors, reads: readMs.length, readP50: q(0.5), readP95: q(0.95), points, pointsPerSecond: points / elapsed, expectedEvents, missing, loadBefore: load, errorSamples }, null, 2),
+  JSON.stringify({ clients: CLIENTS, writers: WRITERS, subscriptions: SUBSCRIPTIONS, seconds: elapsed, pointsPerCall: POINTS, writeEveryMs: WRITE_EVERY, readEveryMs: READ_EVERY, errors, reads: readMs.length, readP50: q(0.5), readP95: q(0.95), writes: writeMs.length, writeP50: qw(0.5), writeP95: qw(0.95), points, pointsPerSecond: points / elapsed, expectedEvents, missing, loadBefore: load, errorSamples }, null, 2),
 );
 await ws.dispose();
 server.kill('SIGTERM');
