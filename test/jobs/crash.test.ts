@@ -1,12 +1,14 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createTestDatabase, DB_KINDS, type TestDatabase } from '../support/databases.js';
-import { slowDataset } from '../support/fixtures.js';
+import { labelledDataset, slowDataset } from '../support/fixtures.js';
 import { freePort, poll, startServerProcess, type ServerProcess } from '../support/process.js';
 
 // Each test starts server or CLI processes (each opens its database): slow on a busy machine.
 vi.setConfig({ testTimeout: 180_000, hookTimeout: 120_000 });
 
 const JOB = `query($id: ID!) { job(id: $id) { status progress attempts workerId error message result } }`;
+const IMPORT = `mutation($input: ImportDatasetInput!) { importDataset(input: $input) { id } }`;
+const FINAL = ['SUCCEEDED', 'FAILED', 'CANCELLED'];
 
 
 describe.each(DB_KINDS)('a server killed during a job (%s)', (kind) => {
@@ -40,5 +42,37 @@ describe.each(DB_KINDS)('a server killed during a job (%s)', (kind) => {
     expect(done.job.workerId).not.toBe(deadWorker);
     const { datasets } = await server.gql(`{ datasets(name: "crash") { version sampleCount } }`);
     expect(datasets).toEqual([{ version: 1, sampleCount: 600 }]);
+  });
+
+  it('recovers jobs still queued when it dies: each runs exactly once after restart', async () => {
+    // One job at a time: while the slow import runs, the next ones wait in the queue.
+    db = await createTestDatabase(kind, { TAGFUSION_WORKER_THREADS: '1', TAGFUSION_JOB_CONCURRENCY: '1', TAGFUSION_JOB_STALE_SECONDS: '2' });
+    const port = await freePort();
+    const [slow, small, smaller] = await Promise.all([slowDataset(600), labelledDataset(30), labelledDataset(20)]);
+    server = await startServerProcess(db.env, port);
+    const submit = async (name: string, fx: { csvPath: string; imagesDir: string }) => (await server!.gql(IMPORT, { input: { name, csvPath: fx.csvPath, imagesDir: fx.imagesDir } })).importDataset.id as string;
+    const busy = await submit('busy', slow);
+    await poll(() => server!.gql(JOB, { id: busy }), (d) => d.job.status === 'RUNNING', 30_000, 'the slow job to run');
+    const queued = [await submit('queued-a', small), await submit('queued-b', smaller)];
+    const states = await Promise.all([busy, ...queued].map(async (id) => (await server!.gql(JOB, { id })).job.status));
+    expect(states).toEqual(['RUNNING', 'QUEUED', 'QUEUED']);
+    await server.kill('SIGKILL');
+
+    server = await startServerProcess(db.env, port);
+    const done = await Promise.all([busy, ...queued].map((id) => poll(() => server!.gql(JOB, { id }), (d) => FINAL.includes(d.job.status), 120_000, `job ${id} to end`, 250)));
+    expect(done.map((d) => [d.job.status, d.job.attempts])).toEqual([
+      ['SUCCEEDED', 2],
+      ['SUCCEEDED', 1],
+      ['SUCCEEDED', 1],
+    ]);
+    // Started once (attempts) and wrote its own dataset version (not reused from a twin run).
+    for (const d of done.slice(1)) expect(d.job.result.reused).toBe(false);
+    // Nothing left waiting or running, no other job appeared, and each dataset has one version.
+    expect((await server.gql(`{ jobs(status: [QUEUED, RUNNING]) { id } }`)).jobs).toEqual([]);
+    expect((await server.gql(`{ jobs { id } }`)).jobs).toHaveLength(3);
+    const versions = async (name: string) => (await server!.gql(`query($name: String!) { datasets(name: $name) { version sampleCount } }`, { name })).datasets;
+    expect(await versions('busy')).toEqual([{ version: 1, sampleCount: 600 }]);
+    expect(await versions('queued-a')).toEqual([{ version: 1, sampleCount: 30 }]);
+    expect(await versions('queued-b')).toEqual([{ version: 1, sampleCount: 20 }]);
   });
 });
