@@ -30,6 +30,8 @@ const { values: opts } = parseArgs({
     clients: { type: 'string', default: '50' },
     subscriptions: { type: 'string', default: '200' },
     seconds: { type: 'string', default: '20' },
+    /** seconds of the same load before measuring (a fresh database has no statistics yet, a fresh server no optimised code) */
+    warmup: { type: 'string', default: '10' },
     /** metric values per logMetrics call */
     points: { type: 'string', default: '1000' },
     /** share of the clients that write metrics */
@@ -43,6 +45,7 @@ const { values: opts } = parseArgs({
 const CLIENTS = Number(opts.clients);
 const SUBSCRIPTIONS = Number(opts.subscriptions);
 const SECONDS = Number(opts.seconds);
+const WARMUP = Number(opts.warmup);
 const POINTS = Number(opts.points);
 const WRITERS = Math.round(CLIENTS * Number(opts.writes));
 const WRITE_EVERY = Number(opts['write-every']);
@@ -132,8 +135,12 @@ const readMs: number[] = [];
 let points = 0;
 let errors = 0;
 const errorSamples: string[] = [];
-const deadline = performance.now() + SECONDS * 1000;
+const warmupEnd = performance.now() + WARMUP * 1000;
+const started = warmupEnd; // measurements count from here
+const deadline = warmupEnd + SECONDS * 1000;
 const writeMs: number[] = [];
+/** [second of the run, read latency]: where the slow reads fall */
+const readAt: [number, number][] = [];
 
 const sleepUntil = (t: number) => new Promise((r) => setTimeout(r, Math.max(0, t - performance.now())));
 
@@ -151,25 +158,29 @@ async function client(c: number) {
         const epoch = nextEpoch[run]++;
         const metrics = Array.from({ length: POINTS }, (_, i) => ({ name: `m${i}`, split: 'val', value: Math.sin(epoch + i) }));
         await gql(LOG, { input: { runId: runs[run], epoch, metrics } });
-        points += POINTS;
         written.set(run, Math.max(written.get(run) ?? 0, epoch + 1));
+        if (scheduled < warmupEnd) continue;
+        points += POINTS;
         writeMs.push(performance.now() - scheduled);
       } else if (k % 2) {
         await gql(READ_RUNS, { f: { parentId: parent, metrics: [{ name: 'm0', gte: -2 }] }, o: { field: 'METRIC', metric: { name: 'm1' }, direction: 'DESC' } });
+        if (scheduled < warmupEnd) continue;
         readMs.push(performance.now() - scheduled);
+        readAt.push([Math.floor((scheduled - started) / 1000), performance.now() - scheduled]);
       } else {
         await gql(READ_RUN, { id: runs[(c * 7 + k) % RUNS], names: RUN_PAGE_METRICS });
+        if (scheduled < warmupEnd) continue;
         readMs.push(performance.now() - scheduled);
+        readAt.push([Math.floor((scheduled - started) / 1000), performance.now() - scheduled]);
       }
     } catch (err) {
-      errors++;
+      errors++; // during the warm-up too
       if (errorSamples.length < 5) errorSamples.push((err as Error).message);
     }
   }
 }
 
 const load = loadavg()[0];
-const started = performance.now();
 await Promise.all(Array.from({ length: CLIENTS }, (_, c) => client(c)));
 const elapsed = (performance.now() - started) / 1000;
 await new Promise((r) => setTimeout(r, 3000)); // the last events' NOTIFY round trip
@@ -191,13 +202,13 @@ const offered = (every: number, clients: number, per = 1) => (every ? ((clients 
 const stored = (await withClient(benchDatabaseUrl(DB_NAME), (c) => c.query(`SELECT count(*)::int AS n FROM "EpochMetric"`))).rows[0].n as number;
 
 const rows: [string, string, string][] = [
-  ['clients (writers + readers) / subscriptions / seconds', `${CLIENTS} (${WRITERS} + ${CLIENTS - WRITERS}) / ${SUBSCRIPTIONS} / ${elapsed.toFixed(1)}`, ''],
+  ['clients (writers + readers) / subscriptions / seconds measured (after warm-up)', `${CLIENTS} (${WRITERS} + ${CLIENTS - WRITERS}) / ${SUBSCRIPTIONS} / ${elapsed.toFixed(1)} (${WARMUP})`, ''],
   ['schedule: writes, reads every (ms); values per write', `${WRITE_EVERY || 'back to back'}, ${READ_EVERY || 'back to back'}; ${POINTS}`, ''],
   ['offered: points/s, reads/s', `${offered(WRITE_EVERY, WRITERS, POINTS).toFixed(0)}, ${offered(READ_EVERY, CLIENTS - WRITERS).toFixed(0)}`, ''],
   ['requests with errors', String(errors), '0'],
   ['reads: count, p50 / p95 (ms)', `${readMs.length}, ${q(0.5).toFixed(1)} / ${q(0.95).toFixed(1)}`, 'p95 ≤ 150'],
   ['writes: count, p50 / p95 (ms)', `${writeMs.length}, ${qw(0.5).toFixed(1)} / ${qw(0.95).toFixed(1)}`, ''],
-  ['metric points written (rows in EpochMetric)', `${points} (${stored})`, ''],
+  ['metric points written measured (rows in EpochMetric, warm-up included)', `${points} (${stored})`, ''],
   ['ingestion (points/s over the run)', (points / elapsed).toFixed(0), '≥ 20,000'],
   ['subscription events expected / missing', `${expectedEvents} / ${missing}`, 'none missing'],
   ['subscription errors', String(subErrors.length), '0'],
@@ -206,10 +217,15 @@ console.log(`\nload average before: ${load.toFixed(2)}`);
 console.log('| measure | value | target |\n| --- | --- | --- |');
 for (const r of rows) console.log(`| ${r.join(' | ')} |`);
 if (errorSamples.length) console.log('errors, for example:', errorSamples);
+const perSecond = Array.from({ length: Math.ceil(SECONDS) }, (_, sec) => {
+  const xs = readAt.filter(([t]) => t === sec).map(([, ms]) => ms);
+  return { second: sec, reads: xs.length, p95: quantile(xs)(0.95) };
+});
+console.log('read p95 per second (ms):', perSecond.map((p) => p.p95.toFixed(0)).join(' '));
 mkdirSync(join(projectRoot, 'bench', 'results'), { recursive: true });
 writeFileSync(
   join(projectRoot, 'bench', 'results', 'load.json'),
-  JSON.stringify({ clients: CLIENTS, writers: WRITERS, subscriptions: SUBSCRIPTIONS, seconds: elapsed, pointsPerCall: POINTS, writeEveryMs: WRITE_EVERY, readEveryMs: READ_EVERY, errors, reads: readMs.length, readP50: q(0.5), readP95: q(0.95), writes: writeMs.length, writeP50: qw(0.5), writeP95: qw(0.95), points, pointsPerSecond: points / elapsed, expectedEvents, missing, loadBefore: load, errorSamples }, null, 2),
+  JSON.stringify({ warmupSeconds: WARMUP, clients: CLIENTS, writers: WRITERS, subscriptions: SUBSCRIPTIONS, seconds: elapsed, pointsPerCall: POINTS, writeEveryMs: WRITE_EVERY, readEveryMs: READ_EVERY, errors, reads: readMs.length, readP50: q(0.5), readP95: q(0.95), writes: writeMs.length, writeP50: qw(0.5), writeP95: qw(0.95), points, pointsPerSecond: points / elapsed, expectedEvents, missing, loadBefore: load, errorSamples, perSecond }, null, 2),
 );
 await ws.dispose();
 server.kill('SIGTERM');
