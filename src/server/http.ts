@@ -125,7 +125,8 @@ export async function startHttpServer(app: App, port = app.config.port, host = a
 
   expressApp.disable('x-powered-by');
   expressApp.get('/healthz', (_req, res) => void res.type('text/plain').send('ok'));
-  expressApp.get('/metrics', metrics.handler);
+  // Scrapers send a (viewer) token like any client: the metrics name job kinds and volumes.
+  expressApp.get('/metrics', requireToken(auth), metrics.handler);
   expressApp.use('/graphql', requestScope);
   expressApp.get('/predictions/:id/submission.csv', requireToken(auth), submissionRoute(app.services.predictions));
   expressApp.get('/datasets/:id/images/:imageId', requireToken(auth));

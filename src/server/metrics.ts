@@ -7,6 +7,7 @@ import { isAppError } from '../errors.js';
 import { jobDuration, jobCounts } from '../jobs/metrics.js';
 import { jobDefinitions } from '../jobs/registry.js';
 import { logScope } from '../logger.js';
+import { writeGateOf } from '../runs/write-gate.js';
 import type { GraphQLContext } from '../resolvers/context.js';
 
 /** Node's own metrics and the per-process histograms: one set per process, however many servers. */
@@ -43,6 +44,14 @@ export function createMetrics(app: Pick<App, 'db' | 'log'>): ServerMetrics {
     async collect() {
       this.reset();
       for (const { kind, status, count } of await jobCounts(app.db, jobDefinitions.keys())) this.set({ kind, status }, count);
+    },
+  });
+  new Gauge({
+    name: 'tagfusion_metric_writes_waiting',
+    help: 'Metric writes (logMetrics, training epochs) of this process waiting for a database writer; SERVER_BUSY past 1,000.',
+    registers: [local],
+    collect() {
+      this.set(writeGateOf(app.db).waiting);
     },
   });
   const registry = Registry.merge([processRegistry, local]);

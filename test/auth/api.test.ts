@@ -43,8 +43,12 @@ describe.each(DB_KINDS)('API tokens and roles over HTTP and WebSocket on %s', (k
     // The health check stays open, over GraphQL and GET /healthz.
     expect(await post(undefined, '{ health { status } }')).toEqual({ status: 200, body: { data: { health: { status: 'ok' } } } });
     expect((await fetch(server.http.url.replace('/graphql', '/healthz'))).status).toBe(200);
-    // So do nothing else: the submission download needs a token too.
+    // So do nothing else: the submission download and the Prometheus metrics need a token too.
     expect((await fetch(server.http.url.replace('/graphql', '/predictions/x/submission.csv'))).status).toBe(401);
+    expect((await fetch(server.http.url.replace('/graphql', '/metrics'))).status).toBe(401);
+    const scraped = await fetch(server.http.url.replace('/graphql', '/metrics'), { headers: { authorization: `Bearer ${secrets.admin}` } });
+    expect(scraped.status).toBe(200);
+    expect(await scraped.text()).toMatch(/^# HELP tagfusion_/m);
   });
 
   it('lets only admins create tokens, returns the secret once and stores only its hash', async () => {

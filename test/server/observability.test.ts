@@ -85,6 +85,7 @@ describe('observability', () => {
     expect(m.get('tagfusion_jobs{kind="dataset-import",status="SUCCEEDED"}')).toBe(1);
     expect(m.get('tagfusion_jobs{kind="dataset-import",status="QUEUED"}')).toBe(0);
     expect(m.get('tagfusion_jobs{kind="dataset-import",status="RUNNING"}')).toBe(0);
+    expect(m.get('tagfusion_metric_writes_waiting')).toBe(0);
     expect(m.get('tagfusion_job_duration_seconds_count{kind="dataset-import",status="SUCCEEDED"}')).toBe(1);
     const seconds = m.get('tagfusion_job_duration_seconds_sum{kind="dataset-import",status="SUCCEEDED"}')!;
     expect(seconds).toBeGreaterThan(0);
