@@ -132,3 +132,31 @@ export function useMutation<T = any>(query: string) {
   );
   return { run, pending, error, clearError: () => setError(undefined) };
 }
+
+/**
+ * The URL to show a server image with: the path itself when no token is set (the browser loads
+ * and caches it), else an object URL of the image fetched with the token, since an <img> cannot
+ * send an Authorization header. Null while loading; 'error' when it cannot be loaded.
+ */
+export function useImageUrl(path: string): string | null | 'error' {
+  const token = apiToken();
+  const [url, setUrl] = useState<string | null | 'error'>(token ? null : path);
+  useEffect(() => {
+    if (!token) return setUrl(path);
+    let objectUrl: string | undefined;
+    let cancelled = false;
+    setUrl(null);
+    fetch(path, { headers: authHeaders() })
+      .then((res) => (res.ok ? res.blob() : Promise.reject(new Error(String(res.status)))))
+      .then((blob) => {
+        objectUrl = URL.createObjectURL(blob);
+        if (!cancelled) setUrl(objectUrl);
+      })
+      .catch(() => !cancelled && setUrl('error'));
+    return () => {
+      cancelled = true;
+      if (objectUrl) URL.revokeObjectURL(objectUrl);
+    };
+  }, [path, token]);
+  return url;
+}

@@ -1,6 +1,6 @@
 /** Datasets: versions, label histogram, a sample browser (images, captions, labels), the import report. */
 import { useState } from 'react';
-import { gql, useQuery } from '../api';
+import { gql, useImageUrl, useQuery } from '../api';
 import { href, setParams } from '../router';
 import { ago, Empty, Guard, KV, Section } from '../ui';
 
@@ -239,7 +239,7 @@ export function DatasetPage({ id, params }: { id: string; params: URLSearchParam
                     <div className="samples" data-testid="samples">
                       {ds.samples.map((s: any) => (
                         <article className="sample" key={s.imageId}>
-                          {s.imagePath ? <img loading="lazy" src={`datasets/${ds.id}/images/${encodeURIComponent(s.imageId)}`} alt={s.caption} onError={(e) => ((e.target as HTMLImageElement).replaceWith(Object.assign(document.createElement('div'), { className: 'noimg', textContent: 'image not served' })))} /> : <div className="noimg">no image</div>}
+                          {s.imagePath ? <SampleImage path={`datasets/${ds.id}/images/${encodeURIComponent(s.imageId)}`} caption={s.caption} /> : <div className="noimg">no image</div>}
                           <div className="t">
                             <strong>{s.imageId}</strong> <span className="muted">· {s.split.toLowerCase()} · line {s.line}</span>
                             <div>{s.caption}</div>
@@ -278,4 +278,13 @@ function Pager({ page, more }: { page: number; more: boolean }) {
       </button>
     </div>
   );
+}
+
+/** A sample's image, loaded with the API token when one is set. */
+function SampleImage({ path, caption }: { path: string; caption: string }) {
+  const url = useImageUrl(path);
+  const [failed, setFailed] = useState(false);
+  if (url === 'error' || failed) return <div className="noimg">image not served</div>;
+  if (url === null) return <div className="noimg">loading…</div>;
+  return <img loading="lazy" src={url} alt={caption} onError={() => setFailed(true)} />;
 }
