@@ -1,6 +1,7 @@
 import { PgBoss, fromPrisma } from 'pg-boss';
 import type { Database } from '../db/database.js';
 import type { Logger } from '../logger.js';
+import { throttledErrorLog } from '../util/log-throttle.js';
 import type { AnyJobDefinition } from './types.js';
 
 /** pg-boss's own schema, beside the application's tables. */
@@ -23,7 +24,7 @@ export class JobQueue {
     log: Logger,
   ) {
     this.boss = new PgBoss({ ...db.boss, schema: BOSS_SCHEMA, ...(db.kind === 'pglite' ? { backend: 'pglite' } : {}) } as never);
-    this.boss.on('error', (err) => log.error({ err }, 'queue error'));
+    this.boss.on('error', throttledErrorLog(log, 'queue error'));
   }
 
   async start(): Promise<void> {
