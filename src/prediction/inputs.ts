@@ -1,8 +1,10 @@
 import { realpath, stat } from 'node:fs/promises';
 import { resolve, sep } from 'node:path';
+import sharp from 'sharp';
 import { z } from 'zod';
 import { confinedPath } from '../datasets/paths.js';
 import { errors } from '../errors.js';
+import { MAX_IMAGE_FILE_BYTES } from '../workers/image-check.js';
 import type { PredictorPlan } from './plan.js';
 import type { RawSample } from './predictor.js';
 
@@ -28,10 +30,12 @@ export type PredictionInput = z.infer<typeof inputSchema>;
 /**
  * Validates `predict`'s inputs against the model: each must carry what the model reads (a caption,
  * an image, or both), image paths must lie under an allowed root (after resolving `..` and
- * symbolic links), base64 images must be base64 and small enough. Inputs the model does not read
- * (an image given to a text model) are ignored. Errors name the input and field.
+ * symbolic links), base64 images must be base64 and small enough, and every image must be one
+ * sharp reads with at most `maxPixels` pixels (read from its header: a small file may declare a
+ * huge image). Inputs the model does not read (an image given to a text model) are ignored.
+ * Errors name the input and field.
  */
-export async function checkInputs(raw: unknown, plan: PredictorPlan, roots: () => Promise<string[]>): Promise<RawSample[]> {
+export async function checkInputs(raw: unknown, plan: PredictorPlan, roots: () => Promise<string[]>, maxPixels = 40_000_000): Promise<RawSample[]> {
   const parsed = inputsSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -48,7 +52,9 @@ export async function checkInputs(raw: unknown, plan: PredictorPlan, roots: () =
     }
     let image: RawSample['image'] = null;
     if (plan.needs.image && input.image) {
-      image = input.image.path ? { path: await allowedImagePath(input.image.path, await roots()) } : { base64: checkBase64(input.image.base64!, `inputs.${i}.image.base64`) };
+      const field = `inputs.${i}.image.${input.image.path ? 'path' : 'base64'}`;
+      image = input.image.path ? { path: await allowedImagePath(input.image.path, await roots()) } : { base64: checkBase64(input.image.base64!, field) };
+      await checkImageSize('path' in image ? image.path : Buffer.from(image.base64, 'base64'), field, maxPixels);
     }
     samples.push({ caption: plan.needs.text ? caption : null, image });
   }
@@ -68,4 +74,23 @@ function checkBase64(text: string, field: string): string {
   if (bytes > MAX_IMAGE_BYTES) throw errors.badInput(`${field}: the image has ${bytes} bytes; at most ${MAX_IMAGE_BYTES} are accepted`, { field });
   if (bytes === 0) throw errors.badInput(`${field}: the image is empty`, { field });
   return body;
+}
+
+/** Refuses a file too large to read, or an image (by its header) with too many pixels. */
+async function checkImageSize(image: string | Buffer, field: string, maxPixels: number): Promise<void> {
+  if (typeof image === 'string') {
+    const { size } = await stat(image);
+    if (size > MAX_IMAGE_FILE_BYTES) throw errors.badInput(`${field}: the file has ${size} bytes; at most ${MAX_IMAGE_FILE_BYTES} are read`, { field });
+  }
+  let width: number | undefined;
+  let height: number | undefined;
+  try {
+    ({ width, height } = await sharp(image, { limitInputPixels: false }).metadata());
+  } catch (err) {
+    throw errors.badInput(`${field}: not an image that can be read (${(err as Error).message})`, { field });
+  }
+  if (!width || !height) throw errors.badInput(`${field}: not an image that can be read (no size in its header)`, { field });
+  if (width * height > maxPixels) {
+    throw errors.badInput(`${field}: the image is ${width}×${height} pixels (${width * height}); at most ${maxPixels} are accepted (TAGFUSION_IMAGE_MAX_PIXELS)`, { field });
+  }
 }

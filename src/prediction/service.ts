@@ -67,7 +67,7 @@ export class PredictionService {
   async predict(reference: string, inputs: unknown): Promise<PredictionResult> {
     const model = await resolveModelRef(this.db.prisma, reference);
     const plan = await this.planFor(model);
-    const samples = await checkInputs(inputs, plan, () => this.imageRoots());
+    const samples = await checkInputs(inputs, plan, () => this.imageRoots(), this.config.imageMaxPixels);
     const out = await runPredictTask(this.pool, this.db.prisma, this.config.device, plan, { samples });
     if (out.status === 'bad-input') throw errors.badInput(`inputs.${out.index}.image: ${out.message}`, { field: `inputs.${out.index}.image` });
     const c = plan.classIds.length;

@@ -65,7 +65,7 @@ describe.each(DB_KINDS)('prediction on %s', (kind) => {
       ['vision@champion', [{ image: { path: `${fx.imagesDir}/../../../../etc/hostname` } }], 'PATH_NOT_ALLOWED', /is outside the folders/],
       ['vision@champion', [{ image: { path: join(fx.imagesDir, 'escape.jpg') } }], 'PATH_NOT_ALLOWED', /escape\.jpg is outside the folders/],
       ['vision@champion', [{ image: { path: join(fx.imagesDir, 'missing.jpg') } }], 'PATH_NOT_FOUND', /missing\.jpg does not exist/],
-      ['vision@champion', [{ image: { path: join(fx.imagesDir, 'broken.jpg') } }], 'BAD_INPUT', /inputs\.0\.image: the image does not decode/],
+      ['vision@champion', [{ image: { path: join(fx.imagesDir, 'broken.jpg') } }], 'BAD_INPUT', /inputs\.0\.image\.path: not an image that can be read/],
       ['vision@champion', [{ image: { base64: 'not base64!' } }], 'BAD_INPUT', /inputs\.0\.image\.base64: not base64/],
       ['vision@champion', [{ image: { base64: 'A'.repeat(1_500_000) } }], 'BAD_INPUT', /the image has 1125000 bytes; at most 1048576/],
       ['vision@champion', [{ image: { path: image, base64: 'AAAA' } }], 'BAD_INPUT', /image takes exactly one of path and base64/],

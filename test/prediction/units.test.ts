@@ -1,7 +1,9 @@
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { allowedImagePath } from '../../src/prediction/inputs.js';
+import sharp from 'sharp';
+import { allowedImagePath, checkInputs } from '../../src/prediction/inputs.js';
+import type { PredictorPlan } from '../../src/prediction/plan.js';
 import { Lru } from '../../src/prediction/lru.js';
 import { parseModelRef } from '../../src/prediction/model-ref.js';
 import { submissionCsv } from '../../src/prediction/submission.js';
@@ -54,6 +56,32 @@ describe('image paths', () => {
     expect(await code(join(root, 'images', 'none.jpg'))).toBe('PATH_NOT_FOUND');
     expect(await code(join(root, 'images'))).toBe('PATH_NOT_FOUND');
     expect(await code(join(root, 'images', 'a.jpg'), [])).toBe('PATH_NOT_ALLOWED');
+  });
+});
+
+describe('prediction images', () => {
+  const plan = { label: 'vision/1', head: 'vision', needs: { text: false, image: true } } as PredictorPlan;
+  const root = tempDir('tagfusion-images-');
+  const png = (width: number, height: number) => sharp({ create: { width, height, channels: 3, background: '#808080' } }).png().toBuffer();
+  const code = (inputs: unknown, maxPixels: number) => checkInputs(inputs, plan, async () => [root], maxPixels).then(() => 'OK', (e) => `${e.code} ${e.details.field}: ${e.message}`);
+
+  it('accept images within the pixel limit, by path or base64', async () => {
+    writeFileSync(join(root, 'small.png'), await png(32, 32));
+    const base64 = (await png(32, 32)).toString('base64');
+    expect(await code([{ image: { path: join(root, 'small.png') } }, { image: { base64 } }], 32 * 32)).toBe('OK');
+  });
+
+  it('refuse an image whose header declares too many pixels, and anything that is not an image, naming the input', async () => {
+    writeFileSync(join(root, 'big.png'), await png(64, 48));
+    expect(await code([{ image: { path: join(root, 'big.png') } }], 1000)).toBe(
+      'BAD_INPUT inputs.0.image.path: inputs.0.image.path: the image is 64×48 pixels (3072); at most 1000 are accepted (TAGFUSION_IMAGE_MAX_PIXELS)',
+    );
+    const base64 = (await png(64, 48)).toString('base64');
+    expect(await code([{ image: { base64 } }, { image: { base64 } }], 3072)).toBe('OK');
+    expect(await code([{ image: { base64: (await png(8, 8)).toString('base64') } }, { image: { base64 } }], 3000)).toMatch(/^BAD_INPUT inputs\.1\.image\.base64: .*64×48 pixels/);
+    writeFileSync(join(root, 'text.png'), 'not an image at all');
+    expect(await code([{ image: { path: join(root, 'text.png') } }], 1000)).toMatch(/^BAD_INPUT inputs\.0\.image\.path: .*not an image that can be read/);
+    expect(await code([{ image: { base64: Buffer.from('plain text').toString('base64') } }], 1000)).toMatch(/^BAD_INPUT inputs\.0\.image\.base64: .*not an image/);
   });
 });
 
