@@ -22,6 +22,7 @@ import { RegistryService } from './registry/service.js';
 import { WebhookService } from './webhooks/service.js';
 import { PredictionService } from './prediction/service.js';
 import { AuthService } from './auth/service.js';
+import { createBlobStore, mountStore } from './storage/mirror.js';
 
 /** The services a resolver or CLI command calls. */
 export interface Services {
@@ -73,6 +74,14 @@ export async function startApp(config: Config, options: AppOptions): Promise<App
     for (const c of closers.reverse()) await c().catch((err) => log.error({ err }, 'shutdown step failed'));
   };
   try {
+    // Artifacts, feature caches and submissions under the data folder are shared through this store.
+    const store = await createBlobStore(config.store, config.dataDir);
+    const unmount = mountStore(config.dataDir, store);
+    closers.push(async () => {
+      unmount();
+      store.close();
+    });
+    if (store.remote) log.info({ store: store.location }, 'artifacts and feature caches are shared through a bucket');
     const applied = await migrate(db);
     if (applied.length) log.info({ applied }, 'applied database migrations');
     const events = new EventBus(db, log);

@@ -41,7 +41,30 @@ export interface Config {
    * local admin, allowed only on a loopback HOST.
    */
   authMode: 'required' | 'open';
+  /** Where artifacts, feature caches and submissions are shared (src/storage); the data folder by default. */
+  store: StoreConfig;
 }
+
+/**
+ * `folder`: the data folder is the store (a shared mount on several machines). `s3`: a bucket is
+ * the shared source of truth and the data folder each machine's working copy.
+ */
+export type StoreConfig =
+  | { kind: 'folder' }
+  | {
+      kind: 's3';
+      bucket: string;
+      /** key prefix without leading or trailing slash; '' for the bucket's root */
+      prefix: string;
+      /** an S3-compatible server (MinIO, Ceph, R2…): path-style addressing */
+      endpoint: string | undefined;
+      region: string;
+      /**
+       * Static keys from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, as a function so that logging
+       * or serialising the configuration never shows them; undefined: the SDK's default chain.
+       */
+      credentials: (() => Promise<{ accessKeyId: string; secretAccessKey: string; sessionToken?: string }>) | undefined;
+    };
 
 const positiveInt = (name: string) =>
   z.coerce.number({ message: `${name} must be a number` }).int(`${name} must be a whole number`).positive(`${name} must be positive`);
@@ -74,6 +97,17 @@ const schema = z.object({
   // 40 megapixels is a large camera photo; decoding one takes 120 MB as raw RGB. COCO's are 0.3.
   TAGFUSION_IMAGE_MAX_PIXELS: positiveInt('TAGFUSION_IMAGE_MAX_PIXELS').default(40_000_000),
   TAGFUSION_AUTH: z.enum(['required', 'open'], { message: 'TAGFUSION_AUTH must be required or open' }).optional(),
+  // s3://bucket or s3://bucket/prefix; bucket names as S3 allows them (3–63 lowercase letters, digits, dots, hyphens).
+  TAGFUSION_STORE: z
+    .string()
+    .regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/, 'TAGFUSION_STORE must be s3://bucket or s3://bucket/prefix (unset: the data folder is the store)')
+    .optional(),
+  TAGFUSION_S3_ENDPOINT: z.string().regex(/^https?:\/\/[^/\s]+/, 'TAGFUSION_S3_ENDPOINT must be an http:// or https:// URL').optional(),
+  // Read only with TAGFUSION_STORE: a machine's AWS settings never stop a folder-store start.
+  AWS_REGION: z.string().optional(),
+  AWS_ACCESS_KEY_ID: z.string().optional(),
+  AWS_SECRET_ACCESS_KEY: z.string().optional(),
+  AWS_SESSION_TOKEN: z.string().optional(),
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { message: 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent' })
     .default('info'),
@@ -103,6 +137,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     );
   }
   return {
+    store: storeConfig(e),
     databaseUrl: e.DATABASE_URL,
     dataDir: resolve(e.TAGFUSION_DATA_DIR),
     port: e.PORT,
@@ -122,6 +157,29 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     csvMaxRecords: e.TAGFUSION_CSV_MAX_RECORDS,
     imageMaxPixels: e.TAGFUSION_IMAGE_MAX_PIXELS,
     authMode,
+  };
+}
+
+function storeConfig(e: z.infer<typeof schema>): StoreConfig {
+  const fail = (line: string) => new ConfigError(`Invalid configuration:\n  ${line}`);
+  if (!e.TAGFUSION_STORE) {
+    if (e.TAGFUSION_S3_ENDPOINT) throw fail('TAGFUSION_S3_ENDPOINT: is set, but TAGFUSION_STORE names no bucket (set TAGFUSION_STORE=s3://bucket/prefix, or unset the endpoint)');
+    return { kind: 'folder' };
+  }
+  if (Boolean(e.AWS_ACCESS_KEY_ID) !== Boolean(e.AWS_SECRET_ACCESS_KEY)) {
+    throw fail(`${e.AWS_ACCESS_KEY_ID ? 'AWS_SECRET_ACCESS_KEY' : 'AWS_ACCESS_KEY_ID'}: must be set with ${e.AWS_ACCESS_KEY_ID ? 'AWS_ACCESS_KEY_ID' : 'AWS_SECRET_ACCESS_KEY'} (or unset both for the SDK's default credentials)`);
+  }
+  const [bucket, ...rest] = e.TAGFUSION_STORE.slice('s3://'.length).split('/');
+  const prefix = rest.filter(Boolean).join('/');
+  if (prefix.split('/').some((p) => p === '.' || p === '..')) throw fail('TAGFUSION_STORE: the prefix must not contain . or .. segments');
+  const keys = e.AWS_ACCESS_KEY_ID && e.AWS_SECRET_ACCESS_KEY ? { accessKeyId: e.AWS_ACCESS_KEY_ID, secretAccessKey: e.AWS_SECRET_ACCESS_KEY, ...(e.AWS_SESSION_TOKEN ? { sessionToken: e.AWS_SESSION_TOKEN } : {}) } : undefined;
+  return {
+    kind: 's3',
+    bucket,
+    prefix,
+    endpoint: e.TAGFUSION_S3_ENDPOINT?.replace(/\/+$/, ''),
+    region: e.AWS_REGION ?? 'us-east-1',
+    credentials: keys && (async () => keys),
   };
 }
 

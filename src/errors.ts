@@ -62,6 +62,15 @@ export const errors = {
       `${reason} while writing the ${what} artifact of run ${runId} (${bytes} bytes); nothing was saved. Free space in the artifact store (TAGFUSION_DATA_DIR) and start the run again.`,
       { runId, bytes, code },
     ),
+  // Shared store of artifacts, feature caches and submissions (src/storage)
+  storeObjectMissing: (key: string, location: string) =>
+    new AppError('STORE_OBJECT_MISSING', `${key} is missing from the store ${location}.`, { key, location }),
+  storeRequestFailed: (action: 'upload' | 'download' | 'list', key: string, location: string, reason: string) =>
+    new AppError(
+      'STORE_UNAVAILABLE',
+      `Could not ${action} ${key} ${action === 'upload' ? 'to' : 'from'} the store ${location}: ${reason}. Check TAGFUSION_STORE, TAGFUSION_S3_ENDPOINT and the AWS credentials of this machine.`,
+      { key, location, action },
+    ),
   webhookNotFound: (id: string) => new AppError('WEBHOOK_NOT_FOUND', `Webhook ${id} does not exist.`, { id }),
   // Prediction (src/prediction)
   modelUnavailable: (reference: string, reason: string) => new AppError('MODEL_UNAVAILABLE', `Model ${reference} cannot be loaded: ${reason}.`, { model: reference }),

@@ -1,12 +1,11 @@
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Run } from '../db/generated/client.js';
 import { errors } from '../errors.js';
 import { ensureFeatureSet, loadDatasetForExtraction } from '../features/extract.js';
 import { artifactRoot, featureStoreRoot } from '../features/paths.js';
 import { assignLabels } from '../ml/labels.js';
 import type { EncoderSpec } from '../ml/encoders/registry.js';
-import { saveJson } from '../training/artifact.js';
+import { localArtifact, saveJson } from '../training/artifact.js';
 import { loadTrainingDatasets } from '../training/datasets.js';
 import { parseTrainingInput } from '../training/input.js';
 import { PSEUDO_LABELS_ARTIFACT, PSEUDO_LABELS_FORMAT, type PseudoLabels } from '../training/pseudo-labels.js';
@@ -105,7 +104,7 @@ async function ensurePseudoLabels(t: TrialRunner, input: PseudoLabelInput, round
   if (await prisma.artifact.findUnique({ where: { runId_name: { runId: round.id, name: PSEUDO_LABELS_ARTIFACT } } })) return round;
   const root = artifactRoot(t.ctx.config);
   const fusedArtifact = await prisma.artifact.findUniqueOrThrow({ where: { runId_name: { runId: fused.id, name: 'model' } } });
-  const fusion = JSON.parse(await readFile(join(root, fusedArtifact.uri), 'utf8')) as { classIds: number[]; thresholds: number[]; components: { runId: string; artifact: string; format: string }[] };
+  const fusion = JSON.parse(await readFile(await localArtifact(root, fusedArtifact.uri), 'utf8')) as { classIds: number[]; thresholds: number[]; components: { runId: string; artifact: string; format: string }[] };
   const dataset = await loadDatasetForExtraction(prisma, input.unlabelledDatasetId);
   const rows = dataset.splits.flatMap((s, i) => (!input.unlabelledSplit || s === input.unlabelledSplit ? [i] : []));
   if (!rows.length) throw errors.badInput(`dataset ${input.unlabelledDatasetId} has no ${input.unlabelledSplit ?? ''} samples to pseudo-label`, { field: 'unlabelledSplit' });
@@ -114,7 +113,8 @@ async function ensurePseudoLabels(t: TrialRunner, input: PseudoLabelInput, round
   const used: string[] = [];
   const extraction = { prisma, pool: t.ctx.pool, storeRoot: featureStoreRoot(t.ctx.config), device: t.ctx.config.device, signal: t.ctx.signal };
   for (const component of fusion.components) {
-    const path = join(root, component.artifact);
+    // On a worker that has not seen it, the component comes from the shared store.
+    const path = await localArtifact(root, component.artifact);
     const doc = JSON.parse(await readFile(path, 'utf8')) as { encoders?: Record<'text' | 'image', { spec: EncoderSpec; info: { version: string } } | undefined> };
     if (doc.encoders?.image && !dataset.imagesDir) continue; // no images to show this component
     const run = await t.runs.get(component.runId);

@@ -6,6 +6,7 @@ import type { EncoderSpec } from '../ml/encoders/registry.js';
 import type { EncoderInfo } from '../ml/encoders/types.js';
 import { errors } from '../errors.js';
 import type { EncoderTaskInput, ExtractPartInput, extractPart } from '../workers/features.js';
+import { fetchFeatureSet, publishPart, publishUnshared } from './shared-store.js';
 import { existingParts, featureSetDir, partCount, PART_SIZE, readSkipped, writeMeta, type SkippedItem } from './store.js';
 
 type ExtractPartResult = Awaited<ReturnType<typeof extractPart>>;
@@ -59,7 +60,10 @@ export interface ExtractedSet {
 /**
  * Makes sure the features of (dataset, encoder, variant) are in the store, computing only the
  * missing parts in the worker pool, and records the set. Repeated calls cost one encoder
- * creation per worker thread and a directory listing.
+ * creation per worker thread and a directory listing. With a bucket, parts extracted elsewhere
+ * are downloaded first (so only parts missing everywhere are computed, and an interrupted
+ * extraction resumes on any machine), each new part is uploaded once written, and the row is
+ * written only when every file of the set is in the bucket.
  */
 export async function ensureFeatureSet(ctx: ExtractionContext, dataset: DatasetForExtraction, spec: EncoderSpec, variant: string): Promise<ExtractedSet> {
   const started = performance.now();
@@ -68,6 +72,7 @@ export async function ensureFeatureSet(ctx: ExtractionContext, dataset: DatasetF
   if (encoder.modality === 'image' && !dataset.imagesDir) throw new Error(`dataset ${dataset.id} has no images for encoder ${spec.id}`);
   const dir = featureSetDir(ctx.storeRoot, { encoderId: encoder.id, encoderVersion: encoder.version, contentHash: dataset.checksum, variant });
   const count = dataset.samples.length;
+  const shared = await fetchFeatureSet(dir);
   const have = await existingParts(dir);
   const missing = Array.from({ length: partCount(count) }, (_, i) => i).filter((p) => !have.has(p));
   let done = partCount(count) - missing.length;
@@ -80,6 +85,7 @@ export async function ensureFeatureSet(ctx: ExtractionContext, dataset: DatasetF
       const items = encoder.modality === 'image' ? slice.map((s) => join(dataset.imagesDir!, s.imagePath!)) : slice.map((s) => s.caption);
       const r = await ctx.pool.run<ExtractPartInput, ExtractPartResult>('extractPart', { ...base, dir, part, items, variant, onEncoderError: policy }, { signal: ctx.signal });
       if (!r.written) unwritten.push(...r.failures.map((f) => ({ ...f, row: part * PART_SIZE + f.index })));
+      else for (const name of await publishPart(dir, part)) shared.add(name);
       ctx.onProgress?.(++done / partCount(count));
     }),
   );
@@ -94,6 +100,8 @@ export async function ensureFeatureSet(ctx: ExtractionContext, dataset: DatasetF
   if (missing.length) {
     await writeMeta(dir, { encoderId: encoder.id, encoderVersion: encoder.version, contentHash: dataset.checksum, variant, dim: encoder.dim, count, preprocessing: encoder.preprocessing, createdAt: new Date().toISOString(), ...(failed.length ? { skipped: failed } : {}) });
   }
+  // Parts cached here before the bucket was configured, or whose upload was cut short, and the meta.
+  await publishUnshared(dir, missing.length ? new Set([...shared].filter((n) => n !== 'meta.json')) : shared);
   const record = {
     modality: encoder.modality,
     dim: encoder.dim,

@@ -36,6 +36,15 @@ export function featureSetDir(root: string, k: FeatureSetKey): string {
 const partName = (part: number) => `part-${String(part).padStart(5, '0')}.f32`;
 const skippedName = (part: number) => `part-${String(part).padStart(5, '0')}.skipped.json`;
 
+/** A part's files in the order they are shared: the skipped list (when there is one), then the part. */
+export const partFileNames = (part: number) => [skippedName(part), partName(part)];
+
+/** The complete files of a set's folder (parts, skipped lists, meta.json): temporary files left out. */
+export async function completeFiles(dir: string): Promise<string[]> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  return names.filter((n) => /^part-\d{5}\.(f32|skipped\.json)$/.test(n) || n === 'meta.json').sort();
+}
+
 /** An item of a part the encoder threw on (its vector is zero): position within the part, input, error. */
 export interface SkippedItem {
   index: number;

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { ensureFeatureSet, loadDatasetForExtraction, type DatasetForExtraction } from '../features/extract.js';
 import { artifactRoot, featureStoreRoot } from '../features/paths.js';
+import { fetchFeatureSet } from '../features/shared-store.js';
 import { existingParts, partCount } from '../features/store.js';
 import { errors } from '../errors.js';
 import type { JobContext, JobDefinition } from '../jobs/types.js';
@@ -98,6 +99,8 @@ async function featuresFor(ctx: JobContext, plan: PredictorPlan, dataset: Datase
     const cached = await ctx.db.prisma.featureSet.findUnique({
       where: { datasetId_encoderId_encoderVersion_variant: { datasetId: dataset.id, encoderId: e.spec.id, encoderVersion: e.version, variant: 'original' } },
     });
+    // A set extracted on another machine: its parts come from the bucket (when there is one).
+    if (cached) await fetchFeatureSet(join(storeRoot, cached.path));
     if (cached && (await existingParts(join(storeRoot, cached.path))).size === partCount(dataset.samples.length)) {
       out[e.key] = { dir: join(storeRoot, cached.path), dim: cached.dim };
       continue;

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { errors } from '../errors.js';
+import { errors, isAppError } from '../errors.js';
 import { ENCODER_KINDS, type EncoderSpec } from '../ml/encoders/registry.js';
 import type { Modality } from '../ml/encoders/types.js';
-import type { ModelArtifact } from '../training/artifact.js';
+import { localArtifact, localArtifactFolder, type ModelArtifact } from '../training/artifact.js';
 import type { ResolvedModel } from './model-ref.js';
 
 /** The training datasets whose captions a fitted encoder (tfidf, random-init bert) was fitted on. */
@@ -70,14 +70,15 @@ type AnyDocument = ModelArtifact | FusionDocument | BertDocument;
 /**
  * Reads a version's artifact (and, for a logits fusion, its components' artifacts) into a plan.
  * The model.json must still have the checksum training recorded: a changed file would predict
- * with other weights under the same version number.
+ * with other weights under the same version number. Files this machine lacks (a fine-tuned
+ * BERT's folder too) are downloaded from the bucket first, so worker threads read local files.
  */
 export async function buildPlan(artifactRoot: string, model: ResolvedModel): Promise<PredictorPlan> {
   const label = `${model.modelName}/${model.version}`;
   const unavailable = (reason: string) => errors.modelUnavailable(model.reference, reason);
   if (!model.artifactUri) throw unavailable(`version ${model.version} has no artifact`);
   const path = join(artifactRoot, model.artifactUri);
-  const bytes = await readFile(path).catch(() => undefined);
+  const bytes = await readFile(await fetched(artifactRoot, model.artifactUri)).catch(() => undefined);
   if (!bytes) throw unavailable(`its artifact ${model.artifactUri} is missing from the artifact store`);
   if (model.artifactChecksum && createHash('sha256').update(bytes).digest('hex') !== model.artifactChecksum) {
     throw unavailable(`its artifact ${model.artifactUri} has changed since training wrote it (checksum differs)`);
@@ -88,16 +89,18 @@ export async function buildPlan(artifactRoot: string, model: ResolvedModel): Pro
     const components: ComponentPlan[] = [];
     for (const c of document.components) {
       const componentPath = join(artifactRoot, c.artifact);
-      const doc = JSON.parse(await readFile(componentPath, 'utf8').catch(() => {
+      const doc = JSON.parse(await readFile(await fetched(artifactRoot, c.artifact), 'utf8').catch(() => {
         throw unavailable(`its component run ${c.runId}'s artifact ${c.artifact} is missing`);
       })) as AnyDocument;
       if (doc.format === 'tagfusion-fusion/1') throw unavailable('a fusion of fusions is not supported');
       if (doc.classIds.join() !== document.classIds.join()) throw unavailable(`component run ${c.runId} predicts other classes`);
+      if (doc.format === 'tagfusion-bert-finetune/1') await localArtifactFolder(join(dirname(componentPath), doc.bert.dir));
       components.push(componentPlan(componentPath, doc));
     }
     return { ...base, head: document.head, thresholds: document.thresholds, needs: needsOf(components), components };
   }
   if (document.format === 'tagfusion-bert-finetune/1') {
+    await localArtifactFolder(join(dirname(path), document.bert.dir));
     const components = [componentPlan(path, document)];
     return { ...base, head: 'text-finetune', thresholds: document.model.thresholds, needs: needsOf(components), components };
   }
@@ -106,6 +109,14 @@ export async function buildPlan(artifactRoot: string, model: ResolvedModel): Pro
     return { ...base, head: document.model.head, thresholds: document.model.thresholds, needs: needsOf(components), components };
   }
   throw unavailable(`its artifact has an unknown format ${String((document as { format?: unknown }).format)}`);
+}
+
+/** The local path of an artifact file, fetched from the bucket when missing here; store outages propagate. */
+async function fetched(artifactRoot: string, uri: string): Promise<string> {
+  return localArtifact(artifactRoot, uri).catch((err) => {
+    if (isAppError(err) && err.code === 'STORE_OBJECT_MISSING') return join(artifactRoot, uri); // reported as missing by the read
+    throw err;
+  });
 }
 
 function componentPlan(path: string, doc: ModelArtifact | BertDocument): ComponentPlan {

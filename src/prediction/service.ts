@@ -4,7 +4,7 @@ import type { Config } from '../config.js';
 import type { Database } from '../db/database.js';
 import type { PredictionSet } from '../db/generated/client.js';
 import type { Split } from '../db/generated/enums.js';
-import { errors } from '../errors.js';
+import { errors, isAppError } from '../errors.js';
 import type { EventBus } from '../events/bus.js';
 import { artifactRoot } from '../features/paths.js';
 import type { JobService } from '../jobs/service.js';
@@ -18,6 +18,7 @@ import { Lru } from './lru.js';
 import { parseModelRef, resolveModelRef, resolveVersionId, type ResolvedModel } from './model-ref.js';
 import { buildPlan, type PredictorPlan } from './plan.js';
 import * as repo from './repository.js';
+import { localSubmission } from './submission.js';
 import { WarmPool } from './warm-pool.js';
 
 /** The model version that answered a prediction. */
@@ -127,7 +128,10 @@ export class PredictionService {
   async submissionFile(id: string): Promise<{ path: string; filename: string }> {
     const set = await this.getSet(id);
     if (!set.csvPath) throw errors.submissionNotReady(id);
-    const path = join(this.config.dataDir, set.csvPath);
+    const path = await localSubmission(this.config.dataDir, set.csvPath).catch((err) => {
+      if (isAppError(err) && err.code === 'STORE_OBJECT_MISSING') return join(this.config.dataDir, set.csvPath!);
+      throw err;
+    });
     if (!existsSync(path)) throw errors.pathNotFound('Submission file', set.csvPath);
     return { path, filename: `submission-${id}.csv` };
   }

@@ -1,5 +1,6 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { mirrorFor } from '../storage/mirror.js';
 
 /** Where a prediction set's submission file lives, relative to the data folder. */
 export const submissionRelativePath = (setId: string) => join('predictions', setId, 'submission.csv');
@@ -15,7 +16,10 @@ export function submissionCsv(rows: { imageId: string; labels: number[] }[]): st
   return ['ImageID,Labels', ...rows.map((r) => `${field(r.imageId)},${r.labels.join(' ')}`)].join('\n') + '\n';
 }
 
-/** Writes the file by rename, so that a reader never sees half of it (a retried job rewrites it whole). */
+/**
+ * Writes the file by rename, so that a reader never sees half of it (a retried job rewrites it
+ * whole), and uploads it to the bucket, if any, before the caller records it.
+ */
 export async function writeSubmission(dataDir: string, setId: string, csv: string): Promise<string> {
   const relative = submissionRelativePath(setId);
   const path = join(dataDir, relative);
@@ -23,5 +27,13 @@ export async function writeSubmission(dataDir: string, setId: string, csv: strin
   const tmp = `${path}.${process.pid}.tmp`;
   await writeFile(tmp, csv);
   await rename(tmp, path);
+  await mirrorFor(dataDir).upload(path);
   return relative;
+}
+
+/** The local path of a recorded submission file, downloaded from the bucket when missing here. */
+export async function localSubmission(dataDir: string, relative: string): Promise<string> {
+  const path = join(dataDir, relative);
+  await mirrorFor(dataDir).ensureLocal(path);
+  return path;
 }

@@ -3,7 +3,8 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { errors } from '../errors.js';
+import { errors, isAppError } from '../errors.js';
+import { mirrorFor } from '../storage/mirror.js';
 import type { MetricSnapshot } from './promotion.js';
 
 /** An encoder a registered model needs to encode new inputs the same way. */
@@ -22,12 +23,18 @@ export interface ArtifactRow {
 
 /**
  * Reads the artifact file and checks its size and sha256 against the `Artifact` row, so that a
- * partial write, a truncated copy or a file replaced after training is never registered.
+ * partial write, a truncated copy or a file replaced after training is never registered. With a
+ * bucket, a machine whose folder lacks the file downloads it first, then checks the local copy.
  */
 export async function verifyArtifact(root: string, runId: string, artifact: ArtifactRow): Promise<void> {
   const base = resolve(root);
   const path = resolve(base, artifact.uri);
   if (!path.startsWith(base + sep)) throw errors.artifactInvalid(runId, artifact.uri, 'lies outside the artifact store');
+  const mirror = mirrorFor(base);
+  await mirror.ensureLocal(path).catch((err) => {
+    if (isAppError(err) && err.code === 'STORE_OBJECT_MISSING') throw errors.artifactInvalid(runId, artifact.uri, `is missing from ${base} and from the store ${mirror.store.location}`);
+    throw err;
+  });
   const info = await stat(path).catch(() => undefined);
   if (!info?.isFile()) throw errors.artifactInvalid(runId, artifact.uri, `is missing from ${base}`);
   if (BigInt(info.size) !== artifact.sizeBytes) throw errors.artifactInvalid(runId, artifact.uri, `is ${info.size} bytes, not the ${artifact.sizeBytes} recorded`);

@@ -5,6 +5,7 @@ import { errors } from '../errors.js';
 import type { EncoderSpec } from '../ml/encoders/registry.js';
 import type { EncoderInfo } from '../ml/encoders/types.js';
 import type { TrainedModel } from '../ml/train.js';
+import { mirrorFor } from '../storage/mirror.js';
 import type { TrainingInput } from './input.js';
 
 export const ARTIFACT_FORMAT = 'tagfusion-model/1';
@@ -49,7 +50,8 @@ const STORAGE_ERRORS: Record<string, string> = { ENOSPC: 'no space left on devic
  * Writes any artifact document as root/runId/<file> (model.json by default), atomically: to a
  * temporary file, renamed once complete. A failed write removes the temporary file, so nothing
  * partial is ever left under the artifact's name; a full disk (or quota, or I/O error) is the
- * catalogue error ARTIFACT_WRITE_FAILED, naming the run and the size.
+ * catalogue error ARTIFACT_WRITE_FAILED, naming the run and the size. With a bucket the file
+ * is uploaded before this returns, so the row the caller writes next never points at nothing.
  */
 export async function saveJson(root: string, runId: string, document: object, file = 'model.json'): Promise<{ uri: string; sizeBytes: number; checksum: string }> {
   const dir = join(root, runId);
@@ -66,7 +68,28 @@ export async function saveJson(root: string, runId: string, document: object, fi
     if (STORAGE_ERRORS[code]) throw errors.artifactWriteFailed(runId, what, bytes.byteLength, code, STORAGE_ERRORS[code]);
     throw err;
   }
+  await mirrorFor(root).upload(join(dir, file));
   return { uri: `${runId}/${file}`, sizeBytes: bytes.byteLength, checksum: createHash('sha256').update(bytes).digest('hex') };
+}
+
+/**
+ * The local path of an artifact file (`uri` relative to the artifact root), downloaded from the
+ * bucket first when this machine's folder lacks it.
+ */
+export async function localArtifact(root: string, uri: string): Promise<string> {
+  const path = join(root, uri);
+  await mirrorFor(root).ensureLocal(path);
+  return path;
+}
+
+/** Makes sure a whole artifact folder (a fine-tuned BERT) is local, downloading what is missing. */
+export async function localArtifactFolder(dir: string): Promise<void> {
+  await mirrorFor(dir).ensureLocalTree(dir);
+}
+
+/** Uploads an artifact folder a worker thread wrote (a fine-tuned BERT), before its model.json. */
+export async function publishArtifactFolder(dir: string): Promise<void> {
+  await mirrorFor(dir).uploadTree(dir);
 }
 
 export async function loadArtifact(path: string): Promise<ModelArtifact> {

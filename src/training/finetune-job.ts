@@ -6,7 +6,7 @@ import type { FinetunedModel } from '../ml/finetune.js';
 import type { RunService } from '../runs/service.js';
 import type { FinetuneInput } from '../workers/finetune.js';
 import type { EpochMessage } from '../workers/training.js';
-import { saveJson } from './artifact.js';
+import { publishArtifactFolder, saveJson } from './artifact.js';
 import type { TrainingInput } from './input.js';
 import { finishRun, flatMetrics, recordEpoch } from './record.js';
 
@@ -58,6 +58,8 @@ export async function finetuneText(ctx: JobContext, runs: RunService, runId: str
   await writing;
   ctx.signal.throwIfAborted(); // a cancel that came while epochs were written still wins
   const { model, backend } = result;
+  // The BERT folder goes up before model.json, which names it, and before the row.
+  await publishArtifactFolder(join(dir, 'bert'));
   const artifact = {
     format: 'tagfusion-bert-finetune/1',
     runId,

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { loadDatasetForExtraction } from '../features/extract.js';
 import { artifactRoot, featureStoreRoot } from '../features/paths.js';
 import type { JobContext } from '../jobs/types.js';
@@ -9,12 +9,14 @@ import { multiLabelMetrics } from '../ml/metrics.js';
 import { weightedBce } from '../ml/predict.js';
 import type { RunService } from '../runs/service.js';
 import type { ComponentLogitsInput } from '../workers/fusion.js';
-import { saveJson } from './artifact.js';
+import { fetchFeatureSet } from '../features/shared-store.js';
+import { localArtifact, localArtifactFolder, saveJson } from './artifact.js';
 import type { TrainingInput } from './input.js';
 import { finishRun, flatMetrics, recordEpoch } from './record.js';
 
 interface ComponentArtifact {
   format: string;
+  bert?: { dir: string };
   encoders?: { text?: { info: { id: string; version: string } }; image?: { info: { id: string; version: string } } };
 }
 
@@ -40,8 +42,10 @@ export async function fuseRuns(ctx: JobContext, runs: RunService, runId: string,
   const sums = { train: new Float32Array(split.train.length * classes), val: new Float32Array(split.val.length * classes) };
   for (const [i, componentId] of input.componentRunIds.entries()) {
     const artifact = await ctx.db.prisma.artifact.findUniqueOrThrow({ where: { runId_name: { runId: componentId, name: 'model' } } });
-    const path = join(root, artifact.uri);
+    // Components may have trained on other machines: their files come from the bucket if need be.
+    const path = await localArtifact(root, artifact.uri);
     const doc = JSON.parse(await readFile(path, 'utf8')) as ComponentArtifact;
+    if (doc.bert) await localArtifactFolder(join(dirname(path), doc.bert.dir));
     // The component's features on this dataset were cached when it trained: find them by version.
     const ref = async (which: 'text' | 'image') => {
       const info = doc.encoders?.[which]?.info;
@@ -50,7 +54,9 @@ export async function fuseRuns(ctx: JobContext, runs: RunService, runId: string,
         where: { datasetId_encoderId_encoderVersion_variant: { datasetId: input.datasetId, encoderId: info.id, encoderVersion: info.version, variant: 'original' } },
       });
       if (!set) throw new Error(`run ${componentId}'s ${info.id} features (version ${info.version}) are not cached for dataset ${input.datasetId}`);
-      return { dir: join(featureStoreRoot(ctx.config), set.path), dim: set.dim };
+      const dir = join(featureStoreRoot(ctx.config), set.path);
+      await fetchFeatureSet(dir);
+      return { dir, dim: set.dim };
     };
     const [text, image] = [await ref('text'), await ref('image')];
     for (const s of ['train', 'val'] as const) {

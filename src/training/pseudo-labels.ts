@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { PrismaClient } from '../db/generated/client.js';
 import { errors } from '../errors.js';
+import { localArtifact } from './artifact.js';
 
 export const PSEUDO_LABELS_FORMAT = 'tagfusion-pseudo-labels/1';
 export const PSEUDO_LABELS_ARTIFACT = 'pseudo-labels';
@@ -25,7 +25,7 @@ export interface PseudoLabels {
 export async function readPseudoLabels(prisma: PrismaClient, artifactRoot: string, runId: string): Promise<PseudoLabels> {
   const artifact = await prisma.artifact.findUnique({ where: { runId_name: { runId, name: PSEUDO_LABELS_ARTIFACT } } });
   if (!artifact) throw errors.badInput(`run ${runId} has no pseudo-labels (it is not a finished pseudo-labelling round)`, { field: 'pseudoLabelRunId' });
-  const doc = JSON.parse(await readFile(join(artifactRoot, artifact.uri), 'utf8')) as PseudoLabels;
+  const doc = JSON.parse(await readFile(await localArtifact(artifactRoot, artifact.uri), 'utf8')) as PseudoLabels;
   if (doc.format !== PSEUDO_LABELS_FORMAT) throw new Error(`${artifact.uri} is not a ${PSEUDO_LABELS_FORMAT} document`);
   return doc;
 }

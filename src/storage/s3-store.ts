@@ -1,0 +1,102 @@
+import { randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type { StoreConfig } from '../config.js';
+import { errors, isAppError } from '../errors.js';
+import type { BlobStore } from './blob-store.js';
+
+type S3Config = Extract<StoreConfig, { kind: 's3' }>;
+
+const isMissing = (err: unknown) => {
+  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return e.name === 'NoSuchKey' || e.name === 'NotFound' || (e.$metadata?.httpStatusCode === 404 && e.name !== 'NoSuchBucket');
+};
+
+/** The SDK's error as one line (its name and message carry no credentials). */
+const reason = (err: unknown) => {
+  const e = err as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
+  const status = e.$metadata?.httpStatusCode ? ` (HTTP ${e.$metadata.httpStatusCode})` : '';
+  return `${e.name ?? 'Error'}: ${e.message ?? String(err)}${status}`;
+};
+
+/** A bucket on S3 or an S3-compatible server (MinIO, Ceph, R2, a local test server). */
+export class S3Store implements BlobStore {
+  readonly remote = true;
+  readonly location: string;
+  private readonly client: S3Client;
+
+  constructor(private readonly config: S3Config) {
+    this.location = `s3://${config.bucket}${config.prefix ? `/${config.prefix}` : ''}`;
+    this.client = new S3Client({
+      region: config.region,
+      ...(config.endpoint ? { endpoint: config.endpoint, forcePathStyle: true } : {}),
+      ...(config.credentials ? { credentials: config.credentials } : {}),
+      // The SDK's default CRC checksums send streamed bodies aws-chunked, which S3-compatible
+      // servers that predate it store verbatim (a corrupt object); checksum only when required.
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+    });
+  }
+
+  private key = (key: string) => (this.config.prefix ? `${this.config.prefix}/${key}` : key);
+
+  async put(localPath: string, key: string): Promise<void> {
+    try {
+      const { size } = await stat(localPath);
+      await this.client.send(new PutObjectCommand({ Bucket: this.config.bucket, Key: this.key(key), Body: createReadStream(localPath), ContentLength: size }));
+    } catch (err) {
+      throw isAppError(err) ? err : errors.storeRequestFailed('upload', key, this.location, reason(err));
+    }
+  }
+
+  async get(key: string, localPath: string): Promise<void> {
+    // Unique per download: two jobs of one process fetching the same file do not collide.
+    const tmp = `${localPath}.${process.pid}.${randomBytes(4).toString('hex')}.download`;
+    try {
+      const out = await this.client.send(new GetObjectCommand({ Bucket: this.config.bucket, Key: this.key(key) }));
+      await mkdir(dirname(localPath), { recursive: true });
+      await pipeline(out.Body as Readable, createWriteStream(tmp));
+      const { size } = await stat(tmp);
+      if (out.ContentLength !== undefined && size !== out.ContentLength) throw new Error(`received ${size} of ${out.ContentLength} bytes`);
+      await rename(tmp, localPath);
+    } catch (err) {
+      await rm(tmp, { force: true }).catch(() => undefined);
+      if (isMissing(err)) throw errors.storeObjectMissing(key, this.location);
+      throw isAppError(err) ? err : errors.storeRequestFailed('download', key, this.location, reason(err));
+    }
+  }
+
+  async has(key: string): Promise<boolean> {
+    try {
+      await this.client.send(new HeadObjectCommand({ Bucket: this.config.bucket, Key: this.key(key) }));
+      return true;
+    } catch (err) {
+      if (isMissing(err)) return false;
+      throw errors.storeRequestFailed('download', key, this.location, reason(err));
+    }
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    const full = this.key(prefix);
+    const keys: string[] = [];
+    let token: string | undefined;
+    try {
+      do {
+        const page = await this.client.send(new ListObjectsV2Command({ Bucket: this.config.bucket, Prefix: full, ContinuationToken: token }));
+        for (const o of page.Contents ?? []) if (o.Key) keys.push(o.Key.slice(full.length));
+        token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      } while (token);
+    } catch (err) {
+      throw errors.storeRequestFailed('list', prefix, this.location, reason(err));
+    }
+    return keys;
+  }
+
+  close(): void {
+    this.client.destroy();
+  }
+}
