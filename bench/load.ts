@@ -12,7 +12,7 @@
  * Checks: no errors, every subscription received every epoch of its run; reports read latency
  * (p50/p95), metric ingestion (points/s). Prints a table and writes bench/results/load.json.
  *
- *   BENCH_DATABASE_URL=postgresql://… npm run build && npx tsx bench/load.ts [--clients 50 --subscriptions 200 --seconds 20]
+ *   BENCH_DATABASE_URL=postgresql://… npm run bench:load -- [--clients 50 --subscriptions 200 --seconds 20]
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
