@@ -15,13 +15,17 @@ export interface LoadedModel {
   dispose(): void;
 }
 
+/** Loads in this thread so far: TF.js variable names must be unique while they live. */
+let loads = 0;
+
 /** Rebuilds the exact model: same weights, normalisation and thresholds. Needs TF.js initialised. */
 export function loadModel(artifact: ModelArtifact): LoadedModel {
   const m = artifact.model;
+  const load = ++loads;
   const params: Params = Object.fromEntries(
     Object.entries(artifactWeights(artifact)).map(([k, w]) => {
       const t = tf.tensor(w.data, w.shape);
-      const v = tf.variable(t, false, `${artifact.runId}/${k}`);
+      const v = tf.variable(t, false, `${artifact.runId}/${load}/${k}`);
       t.dispose();
       return [k, v];
     }),

@@ -86,6 +86,10 @@ describe('training through the API (embedded database)', () => {
     valRows.forEach((r, i) => samples[r].labels.forEach((l) => (truth[i * c + artifact.classIds.indexOf(l)] = 1)));
     const { loss, probs } = weightedBce(logits, truth, valRows.length, c, artifact.model.classWeights);
     const metrics = multiLabelMetrics(model.labels(probs, valRows.length), truth, valRows.length, c);
+    // The same artifact loaded again while the first is alive (two callers in one thread).
+    const twin = loadModel(artifact);
+    expect(twin.logits({ text: valText }, valRows.length)).toEqual(logits);
+    twin.dispose();
     model.dispose();
     expect(metrics.microF1).toBe(run.summary.val.microF1);
     expect(metrics.macroF1).toBe(run.summary.val.macroF1);
