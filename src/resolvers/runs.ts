@@ -39,7 +39,7 @@ export const runResolvers: Resolvers = {
       const params = { ...flattenConfig(config), ...parseParams(input.params) };
       return services.runs.create({ kind: input.kind, name: input.name, datasetId: input.datasetId, parentId: input.parentId, config: config as object, seed: input.seed, params });
     },
-    logMetrics: (_, { input }, { services }) => services.runs.recordEpoch(input.runId, input.epoch, input.metrics, input.classMetrics ?? []),
+    logMetrics: (_, { input }, { services }) => services.runs.recordEpoch(input.runId, input.epoch, input.metrics, input.classMetrics ?? [], { fromClient: true }),
     setRunStatus: (_, { id, status, error }, { services }) => services.runs.setStatus(id, status, { error }),
   },
   Subscription: {

@@ -46,13 +46,17 @@ export class RunService {
     return run;
   }
 
-  /** Records an epoch (idempotent per run, metric, split and epoch), publishes it, and returns the run. */
-  async recordEpoch(runId: string, epoch: number, metrics: repo.EpochMetricInput[], classMetrics: repo.ClassMetricInput[] = []): Promise<Run> {
+  /**
+   * Records an epoch (idempotent per run, metric, split and epoch), publishes it, and returns the
+   * run. `fromClient`: an API caller, told SERVER_BUSY when too many writes wait; the server's own
+   * training jobs always wait their turn instead of failing.
+   */
+  async recordEpoch(runId: string, epoch: number, metrics: repo.EpochMetricInput[], classMetrics: repo.ClassMetricInput[] = [], { fromClient = false } = {}): Promise<Run> {
     if (!Number.isInteger(epoch) || epoch < 0) throw errors.badInput(`epoch must be a whole number ≥ 0, got ${epoch}`, { field: 'epoch' });
     const bad = metrics.find((m) => !Number.isFinite(m.value) || !m.name);
     if (bad) throw errors.badInput(`metric ${bad.name || '(unnamed)'}/${bad.split} has no finite value`, { field: 'metrics' });
     const run = await this.get(runId);
-    await this.writes.run(() => repo.recordEpoch(this.db.prisma, runId, epoch, metrics, classMetrics));
+    await this.writes.run(() => repo.recordEpoch(this.db.prisma, runId, epoch, metrics, classMetrics), { refuseWhenBusy: fromClient });
     // Class metrics stay out of the event (18 classes × splits would crowd NOTIFY); clients re-query
     // them. An epoch with too many metrics for one NOTIFY is announced without its values.
     const event: AppEvent = { topic: 'run', runId, type: 'EPOCH', epoch, metrics };

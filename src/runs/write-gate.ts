@@ -15,8 +15,8 @@ export const DEFAULT_WRITE_GATE: WriteGateOptions = { writers: 2, maxWaiting: 1_
  * Metric writes run a few at a time per database pool; the rest wait here. Bulk ingestion (an
  * epoch of 1,000 values is tens of milliseconds of PostgreSQL time) would otherwise hold every
  * pooled connection and make interactive reads queue behind it (bench/load.ts: read p50 3.8 s
- * unbounded, 0.2 s with two writers). Past `maxWaiting`, a writer gets SERVER_BUSY and retries
- * rather than the queue growing without end.
+ * unbounded, 0.2 s with two writers). Past `maxWaiting`, an API caller gets SERVER_BUSY and
+ * retries rather than the queue growing without end (the server's own jobs are few and wait).
  */
 export class WriteGate {
   private readonly limit: pLimit.Limit;
@@ -24,8 +24,9 @@ export class WriteGate {
     this.limit = pLimit(options.writers);
   }
 
-  run<T>(write: () => Promise<T>): Promise<T> {
-    if (this.limit.pendingCount >= this.options.maxWaiting) return Promise.reject(errors.serverBusy(`${this.limit.pendingCount} metric writes are waiting`));
+  /** Runs `write` in turn; with `refuseWhenBusy`, fails at once (SERVER_BUSY) past `maxWaiting`. */
+  run<T>(write: () => Promise<T>, { refuseWhenBusy = true } = {}): Promise<T> {
+    if (refuseWhenBusy && this.limit.pendingCount >= this.options.maxWaiting) return Promise.reject(errors.serverBusy(`${this.limit.pendingCount} metric writes are waiting`));
     return this.limit(write);
   }
 
