@@ -1,5 +1,5 @@
 /** Shared pieces: states (loading, empty, error), badges, progress, dialogs, formatting. */
-import { useEffect, useRef, type ReactNode } from 'react';
+import { useEffect, useLayoutEffect, useRef, useState, type CSSProperties, type ReactNode, type RefObject } from 'react';
 
 export function Loading({ what = 'Loading' }: { what?: string }) {
   return (
@@ -130,15 +130,48 @@ export function scaleColor(t: number): string {
 
 export const PALETTE = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2', '#ca8a04', '#db2777', '#4b5563', '#65a30d', '#7c3aed', '#0d9488'];
 
-export function Section({ title, children, actions, id }: { title: string; children: ReactNode; actions?: ReactNode; id?: string }) {
+export function Section({ title, children, actions, id, testId }: { title: string; children: ReactNode; actions?: ReactNode; id?: string; testId?: string }) {
   return (
-    <section className="card" aria-labelledby={id ? `${id}-h` : undefined}>
+    <section className="card" aria-labelledby={id ? `${id}-h` : undefined} data-testid={testId}>
       <header className="card-h">
         <h2 id={id ? `${id}-h` : undefined}>{title}</h2>
         {actions && <div className="actions">{actions}</div>}
       </header>
       {children}
     </section>
+  );
+}
+
+/**
+ * A box that scrolls what it holds (wide tables, long JSON). While its content overflows it is a
+ * focusable, named region, so keyboard users can reach it and scroll it with the arrow keys and
+ * screen readers say what the focus landed on; otherwise it is a plain box (no extra tab stop).
+ */
+export function Scroll({ label, children, className = 'table-wrap', style, pre, testId, live }: { label: string; children: ReactNode; className?: string; style?: CSSProperties; pre?: boolean; testId?: string; live?: boolean }) {
+  const ref = useRef<HTMLElement>(null);
+  const [overflows, setOverflows] = useState(false);
+  const check = () => {
+    const el = ref.current;
+    if (el) setOverflows(el.scrollWidth > el.clientWidth || el.scrollHeight > el.clientHeight);
+  };
+  // After each render (new rows or text), and when the box or its content is resized.
+  useLayoutEffect(check);
+  useEffect(() => {
+    const el = ref.current!;
+    const ro = new ResizeObserver(check);
+    ro.observe(el);
+    for (const c of el.children) ro.observe(c);
+    return () => ro.disconnect();
+  }, []);
+  const props = { className, style, 'data-testid': testId, 'aria-live': live ? ('polite' as const) : undefined, ...(overflows ? { tabIndex: 0, role: 'region', 'aria-label': label } : {}) };
+  return pre ? (
+    <pre ref={ref as RefObject<HTMLPreElement>} {...props}>
+      {children}
+    </pre>
+  ) : (
+    <div ref={ref as RefObject<HTMLDivElement>} {...props}>
+      {children}
+    </div>
   );
 }
 
@@ -170,7 +203,7 @@ export function MarkdownTable({ md }: { md: string }) {
       i += 2;
       while (i < lines.length && lines[i].trim().startsWith('|')) body.push(cells(lines[i++]));
       blocks.push(
-        <div className="table-wrap" key={k++}>
+        <Scroll label="Result table" key={k++}>
           <table className="grid">
             <thead>
               <tr>{head.map((h, j) => <th key={j}>{h}</th>)}</tr>
@@ -181,7 +214,7 @@ export function MarkdownTable({ md }: { md: string }) {
               ))}
             </tbody>
           </table>
-        </div>,
+        </Scroll>,
       );
     } else {
       if (line) blocks.push(<p key={k++}>{line.replace(/^#+\s*/, '')}</p>);

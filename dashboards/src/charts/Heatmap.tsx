@@ -1,5 +1,5 @@
 /** Runs × classes F1 as a colored table: readable by screen readers, each cell focusable. */
-import { scaleColor, fmt } from '../ui';
+import { fmt, scaleColor, Scroll } from '../ui';
 
 export function Heatmap({ rows, cols, values, rowHref }: { rows: { id: string; label: string }[]; cols: { id: number; label: string }[]; values: (number | null)[][]; rowHref?: (id: string) => string }) {
   const flat = values.flat().filter((v): v is number => v != null);
@@ -7,7 +7,7 @@ export function Heatmap({ rows, cols, values, rowHref }: { rows: { id: string; l
   const hi = flat.length ? Math.max(...flat) : 1;
   const norm = (v: number) => (hi > lo ? (v - lo) / (hi - lo) : 1);
   return (
-    <div className="table-wrap heatmap-wrap">
+    <Scroll label="Per-class F1 heatmap" className="table-wrap heatmap-wrap">
       <table className="heatmap" data-testid="heatmap" aria-label="Per-class F1 by run and class">
         <thead>
           <tr>
@@ -41,6 +41,6 @@ export function Heatmap({ rows, cols, values, rowHref }: { rows: { id: string; l
         <i style={{ background: `linear-gradient(90deg, ${[0, 0.25, 0.5, 0.75, 1].map(scaleColor).join(',')})` }} />
         <span>{fmt(hi, 2)}</span>
       </div>
-    </div>
+    </Scroll>
   );
 }

@@ -5,7 +5,7 @@ import { LineChart } from '../charts/LineChart';
 import { Heatmap } from '../charts/Heatmap';
 import { ParallelCoords } from '../charts/ParallelCoords';
 import { href, navigate, setParams } from '../router';
-import { Empty, fmt, Guard, PALETTE, Section, Status } from '../ui';
+import { Empty, fmt, Guard, PALETTE, Scroll, Section, Status } from '../ui';
 
 const COMPARE = `query Compare($ids: [ID!]!, $split: String, $metric: MetricRef) {
   compareRuns(ids: $ids, metric: $metric) {
@@ -101,7 +101,7 @@ function CompareView({ c, params, removeRun, split }: { c: any; params: URLSearc
   return (
     <div className="stack">
       <Section title="Runs">
-        <div className="table-wrap">
+        <Scroll label="Compared runs">
           <table className="grid">
             <thead>
               <tr>
@@ -118,7 +118,9 @@ function CompareView({ c, params, removeRun, split }: { c: any; params: URLSearc
                       {m.name}
                     </th>
                   ))}
-                <th />
+                <th>
+                  <span className="sr-only">Actions</span>
+                </th>
               </tr>
             </thead>
             <tbody>
@@ -149,7 +151,7 @@ function CompareView({ c, params, removeRun, split }: { c: any; params: URLSearc
               ))}
             </tbody>
           </table>
-        </div>
+        </Scroll>
       </Section>
       <Section
         title="Curves"
@@ -211,7 +213,7 @@ function CompareView({ c, params, removeRun, split }: { c: any; params: URLSearc
         }
       >
         {diffRows.length ? (
-          <div className="table-wrap" style={{ maxHeight: 480 }}>
+          <Scroll label="Config differences" style={{ maxHeight: 480 }}>
             <table className="grid" data-testid="config-diff">
               <thead>
                 <tr>
@@ -232,7 +234,7 @@ function CompareView({ c, params, removeRun, split }: { c: any; params: URLSearc
                 ))}
               </tbody>
             </table>
-          </div>
+          </Scroll>
         ) : (
           <Empty title="The configs are identical">Untick “only differences” to see every param.</Empty>
         )}

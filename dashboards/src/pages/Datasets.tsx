@@ -1,8 +1,8 @@
 /** Datasets: versions, label histogram, a sample browser (images, captions, labels), the import report. */
-import { useState } from 'react';
+import { useEffect, useState, type ReactNode } from 'react';
 import { gql, useImageUrl, useQuery } from '../api';
 import { href, setParams } from '../router';
-import { ago, Empty, Guard, KV, Section } from '../ui';
+import { ago, Empty, Guard, KV, Scroll, Section } from '../ui';
 
 const LIST = `{ datasets { id name version sampleCount rejectedCount labelled hasImages createdAt splitCounts { train val unlabelled } } }`;
 
@@ -16,7 +16,7 @@ export function DatasetsPage() {
         {(d) =>
           d.datasets.length ? (
             <Section title={`${d.datasets.length} dataset versions`}>
-              <div className="table-wrap">
+              <Scroll label="Dataset versions">
                 <table className="grid">
                   <thead>
                     <tr>
@@ -47,7 +47,7 @@ export function DatasetsPage() {
                     ))}
                   </tbody>
                 </table>
-              </div>
+              </Scroll>
             </Section>
           ) : (
             <Empty title="No datasets yet">Import a caption file above (ImageID,Labels,Caption); paths are read by the server.</Empty>
@@ -60,8 +60,39 @@ export function DatasetsPage() {
 
 function ImportForm({ onDone }: { onDone: () => void }) {
   const [f, setF] = useState({ name: '', csvPath: '', imagesDir: '', valFraction: '0.1' });
-  const [msg, setMsg] = useState<string>();
+  const [msg, setMsg] = useState<ReactNode>();
   const [err, setErr] = useState<string>();
+  const [job, setJob] = useState<string>();
+  // The import runs as a job: follow it, so that the list shows the dataset (or the form the failure) when it ends.
+  useEffect(() => {
+    if (!job) return;
+    let busy = false;
+    const t = setInterval(async () => {
+      if (busy) return;
+      busy = true;
+      try {
+        const { job: j } = await gql(`query($id: ID!) { job(id: $id) { status error result } }`, { id: job });
+        if (!['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(j.status)) return;
+        setJob(undefined);
+        if (j.status === 'SUCCEEDED') {
+          setMsg(
+            <>
+              Imported: <a href={`#/datasets/${j.result.datasetId}`}>open the dataset</a>.
+            </>,
+          );
+          onDone();
+        } else {
+          setMsg(undefined);
+          setErr(`The import ${j.status.toLowerCase()}: ${j.error ?? 'no reason given'}`);
+        }
+      } catch {
+        /* a missed poll: the next one retries */
+      } finally {
+        busy = false;
+      }
+    }, 1000);
+    return () => clearInterval(t);
+  }, [job]);
   const submit = async (e: React.FormEvent) => {
     e.preventDefault();
     setErr(undefined);
@@ -69,8 +100,8 @@ function ImportForm({ onDone }: { onDone: () => void }) {
       const d = await gql(`mutation($input: ImportDatasetInput!) { importDataset(input: $input) { id status } }`, {
         input: { name: f.name, csvPath: f.csvPath, imagesDir: f.imagesDir || null, valFraction: Number(f.valFraction) },
       });
-      setMsg(`Import queued (job ${d.importDataset.id.slice(0, 8)}). Follow it on the Jobs page; the dataset appears here when it finishes.`);
-      setTimeout(onDone, 1500);
+      setMsg(`Importing (job ${d.importDataset.id.slice(0, 8)}, also on the Jobs page); the dataset appears below when it finishes.`);
+      setJob(d.importDataset.id);
     } catch (x) {
       setErr((x as Error).message);
     }
@@ -80,7 +111,7 @@ function ImportForm({ onDone }: { onDone: () => void }) {
       <summary>
         <strong>Import a dataset</strong>
       </summary>
-      <form className="form" onSubmit={submit} style={{ marginTop: 10 }}>
+      <form className="form" onSubmit={submit} style={{ marginTop: 10 }} aria-label="Import a dataset">
         <label>
           Name
           <input required value={f.name} onChange={(e) => setF({ ...f, name: e.target.value })} />
@@ -97,12 +128,20 @@ function ImportForm({ onDone }: { onDone: () => void }) {
           Validation share
           <input type="number" min="0" max="0.9" step="0.05" value={f.valFraction} onChange={(e) => setF({ ...f, valFraction: e.target.value })} />
         </label>
-        <button type="submit" className="primary">
-          Import
+        <button type="submit" className="primary" disabled={Boolean(job)}>
+          {job ? 'Importing…' : 'Import'}
         </button>
       </form>
-      {msg && <p className="notice">{msg}</p>}
-      {err && <div className="inline-error">{err}</div>}
+      {msg && (
+        <p className="notice" role="status">
+          {msg}
+        </p>
+      )}
+      {err && (
+        <div className="inline-error" role="alert">
+          {err}
+        </div>
+      )}
     </details>
   );
 }

@@ -2,7 +2,7 @@
 import { useState } from 'react';
 import { gql, useQuery, useSubscription } from '../api';
 import { href } from '../router';
-import { ago, Confirm, Empty, fmt, Guard, KV, MarkdownTable, Progress, Section, Status } from '../ui';
+import { ago, Confirm, Empty, fmt, Guard, KV, MarkdownTable, Progress, Scroll, Section, Status } from '../ui';
 
 export const KINDS: [string, string][] = [
   ['sweep', 'Sweeps'],
@@ -36,7 +36,7 @@ export function ExperimentsPage({ params }: { params: URLSearchParams }) {
         {(d) =>
           d.runs.nodes.length ? (
             <Section title={`${d.runs.totalCount} ${label.toLowerCase()}`}>
-              <div className="table-wrap">
+              <Scroll label={`${label} list`}>
                 <table className="grid">
                   <thead>
                     <tr>
@@ -65,7 +65,7 @@ export function ExperimentsPage({ params }: { params: URLSearchParams }) {
                     ))}
                   </tbody>
                 </table>
-              </div>
+              </Scroll>
             </Section>
           ) : (
             <Empty title={`No ${label.toLowerCase()} yet`}>
@@ -178,7 +178,7 @@ function ExperimentView({ run, reload }: { run: any; reload: () => void }) {
       <Section title="Result table">{run.table ? <MarkdownTable md={run.table} /> : <Empty title={live ? 'The table fills in as trials finish' : 'No table'} />}</Section>
       <Section title={`Children (${run.children.length})`}>
         {run.children.length ? (
-          <div className="table-wrap">
+          <Scroll label="Trials">
             <table className="grid">
               <thead>
                 <tr>
@@ -214,7 +214,7 @@ function ExperimentView({ run, reload }: { run: any; reload: () => void }) {
                 })}
               </tbody>
             </table>
-          </div>
+          </Scroll>
         ) : (
           <Empty title="No trials yet">{live ? 'Trials appear as the controller plans them.' : 'This experiment ran no trial.'}</Empty>
         )}

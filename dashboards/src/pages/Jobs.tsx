@@ -2,7 +2,7 @@
 import { useState } from 'react';
 import { gql, useQuery, useSubscription } from '../api';
 import { href } from '../router';
-import { ago, Empty, Guard, Progress, Section, Status } from '../ui';
+import { ago, Empty, Guard, Progress, Scroll, Section, Status } from '../ui';
 
 const JOBS = `query($status: [JobStatus!]) { jobs(status: $status, first: 100) { id kind status progress message error createdAt startedAt finishedAt cancelRequested run { id name } dataset { id name version } } }`;
 const FILTERS: [string, string[] | null][] = [
@@ -49,7 +49,7 @@ export function JobsPage({ params }: { params: URLSearchParams }) {
         {(d) =>
           d.jobs.length ? (
             <Section title={`${d.jobs.length} jobs${d.jobs.length === 100 ? ' (newest 100)' : ''}`}>
-              <div className="table-wrap">
+              <Scroll label="Jobs">
                 <table className="grid" data-testid="jobs">
                   <thead>
                     <tr>
@@ -59,7 +59,9 @@ export function JobsPage({ params }: { params: URLSearchParams }) {
                       <th>Message</th>
                       <th>For</th>
                       <th>Created</th>
-                      <th />
+                      <th>
+                        <span className="sr-only">Actions</span>
+                      </th>
                     </tr>
                   </thead>
                   <tbody>
@@ -91,7 +93,7 @@ export function JobsPage({ params }: { params: URLSearchParams }) {
                     ))}
                   </tbody>
                 </table>
-              </div>
+              </Scroll>
             </Section>
           ) : (
             <Empty title={view === 'active' ? 'Nothing queued or running' : 'No jobs'}>

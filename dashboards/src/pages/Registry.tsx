@@ -1,8 +1,8 @@
 /** The model registry: models, versions with metrics and lineage, aliases (promote), audit log, webhooks. */
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { useMutation, useQuery, useSubscription } from '../api';
 import { href, setParams } from '../router';
-import { ago, Confirm, Empty, fmt, Guard, Section } from '../ui';
+import { ago, Confirm, Empty, fmt, Guard, Scroll, Section } from '../ui';
 
 const MODELS = `query Models($search: String) { registeredModels(search: $search, first: 100) { nodes {
   name description updatedAt latestVersion { version metrics } aliases { alias version } versions { id } } } }`;
@@ -146,7 +146,7 @@ function Versions({ model, reload }: { model: any; reload: () => void }) {
         )}
       </Section>
       <Section title={`Versions (${model.versions.length})`}>
-        <div className="table-wrap">
+        <Scroll label="Versions">
           <table className="grid" data-testid="versions">
             <thead>
               <tr>
@@ -185,7 +185,7 @@ function Versions({ model, reload }: { model: any; reload: () => void }) {
               ))}
             </tbody>
           </table>
-        </div>
+        </Scroll>
         <p className="footer-note">
           Predict with a version: <a href={href('/predict', { model: `${model.name}/${model.versions[0]?.version ?? 1}` })}>open the predict form</a>.
         </p>
@@ -267,7 +267,7 @@ function Audit({ entries }: { entries: any[] }) {
   if (!entries.length) return <Empty title="No registry changes yet" />;
   return (
     <Section title="Audit log (newest first)">
-      <div className="table-wrap">
+      <Scroll label="Audit log">
         <table className="grid" data-testid="audit">
           <thead>
             <tr>
@@ -296,7 +296,7 @@ function Audit({ entries }: { entries: any[] }) {
             ))}
           </tbody>
         </table>
-      </div>
+      </Scroll>
     </Section>
   );
 }
@@ -307,6 +307,20 @@ function Webhooks({ model, hooks, reload }: { model: string; hooks: any[]; reloa
   const test = useMutation(`mutation($id: ID!) { testWebhook(id: $id) { id status } }`);
   const del = useMutation(`mutation($id: ID!) { deleteWebhook(id: $id) }`);
   const [secret, setSecret] = useState<string>();
+  const [deleting, setDeleting] = useState<any>();
+  // Deliveries run as jobs and publish no registry event: refresh while one is still on its way.
+  const inFlight = hooks.some((h) => h.deliveries.nodes.some((d: any) => d.status === 'PENDING' || d.status === 'RETRYING'));
+  useEffect(() => {
+    if (!inFlight) return;
+    const t = setInterval(reload, 1500);
+    return () => clearInterval(t);
+  }, [inFlight, reload]);
+  const remove = async () => {
+    if (await del.run({ id: deleting.id })) {
+      setDeleting(undefined);
+      reload();
+    }
+  };
   return (
     <div className="stack">
       <Section title="New webhook">
@@ -333,7 +347,7 @@ function Webhooks({ model, hooks, reload }: { model: string; hooks: any[]; reloa
         {create.error && <div className="inline-error">{create.error.message}</div>}
         {secret && (
           <div className="notice" role="status">
-            Signing secret (shown once, store it now): <code>{secret}</code>
+            Signing secret (shown once, store it now): <code data-testid="webhook-secret">{secret}</code>
           </div>
         )}
       </Section>
@@ -342,13 +356,14 @@ function Webhooks({ model, hooks, reload }: { model: string; hooks: any[]; reloa
           <Section
             key={h.id}
             title={h.url}
+            testId="webhook"
             actions={
               <>
                 <button type="button" onClick={async () => (await test.run({ id: h.id }), reload())}>
                   Send test ping
                 </button>
-                <button type="button" onClick={async () => (await del.run({ id: h.id }), reload())}>
-                  Delete
+                <button type="button" onClick={() => (del.clearError(), setDeleting(h))}>
+                  Delete…
                 </button>
               </>
             }
@@ -360,10 +375,12 @@ function Webhooks({ model, hooks, reload }: { model: string; hooks: any[]; reloa
               <table className="grid">
                 <tbody>
                   {h.deliveries.nodes.map((d: any) => (
-                    <tr key={d.id}>
+                    <tr key={d.id} data-testid="delivery">
                       <td>{d.event}</td>
                       <td>{d.status.toLowerCase()}</td>
-                      <td>{d.attempts} attempts</td>
+                      <td>
+                        {d.attempts} attempt{d.attempts === 1 ? '' : 's'}
+                      </td>
                       <td>{d.statusCode ?? ''}</td>
                       <td className="muted">{d.error ?? ''}</td>
                       <td>{ago(d.createdAt)}</td>
@@ -379,7 +396,19 @@ function Webhooks({ model, hooks, reload }: { model: string; hooks: any[]; reloa
       ) : (
         <Empty title="No webhooks for this model">Add one above to be told of new versions and alias moves.</Empty>
       )}
-      {(test.error || del.error) && <div className="inline-error">{(test.error || del.error)!.message}</div>}
+      {test.error && <div className="inline-error">{test.error.message}</div>}
+      {deleting && (
+        <Confirm title="Delete this webhook?" confirmLabel="Delete webhook" danger pending={del.pending} onConfirm={remove} onCancel={() => setDeleting(undefined)}>
+          <p>
+            <code>{deleting.url}</code> stops receiving this model's events, and its delivery history goes with it.
+          </p>
+          {del.error && (
+            <div className="inline-error" role="alert">
+              The server refused: {del.error.message}
+            </div>
+          )}
+        </Confirm>
+      )}
     </div>
   );
 }

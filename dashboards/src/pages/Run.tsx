@@ -3,7 +3,7 @@ import { useMemo, useState } from 'react';
 import { gql, useMutation, useQuery, useSubscription } from '../api';
 import { LineChart, type Curve } from '../charts/LineChart';
 import { href, navigate } from '../router';
-import { ago, bytes, Confirm, duration, Empty, fmt, Guard, KV, Section, Status } from '../ui';
+import { ago, bytes, Confirm, duration, Empty, fmt, Guard, KV, Scroll, Section, Status } from '../ui';
 
 const RUN = `query Run($id: ID!) { run(id: $id) {
   id name kind status config seed backend error createdAt startedAt finishedAt durationMs summary
@@ -169,7 +169,7 @@ function RunView({ run, live, logs, reload }: { run: any; live: boolean; logs: {
       <div className="cols">
         <Section title="Params">
           {run.params.length ? (
-            <div className="table-wrap" style={{ maxHeight: 360 }}>
+            <Scroll label="Params" style={{ maxHeight: 360 }}>
               <table className="grid" data-testid="params">
                 <tbody>
                   {run.params.map((p: any) => (
@@ -180,13 +180,15 @@ function RunView({ run, live, logs, reload }: { run: any; live: boolean; logs: {
                   ))}
                 </tbody>
               </table>
-            </div>
+            </Scroll>
           ) : (
             <Empty title="No params" />
           )}
         </Section>
         <Section title="Config">
-          <pre className="json">{JSON.stringify(run.config, null, 2)}</pre>
+          <Scroll pre className="json" label="Config (JSON)">
+            {JSON.stringify(run.config, null, 2)}
+          </Scroll>
         </Section>
       </div>
       <div style={{ height: 14 }} />
@@ -224,16 +226,18 @@ function RunView({ run, live, logs, reload }: { run: any; live: boolean; logs: {
       </Section>
       <Section title="Logs">
         {logs.length ? (
-          <pre className="log" aria-live="polite">
+          <Scroll pre live className="log" label="Log lines">
             {logs.map((l) => `${l.at}  ${l.text}`).join('\n')}
-          </pre>
+          </Scroll>
         ) : (
           <p className="muted">{live ? 'Log lines stream here while the run works.' : 'Logs stream while a run works; this run is not running. Its error, if any, is shown above.'}</p>
         )}
       </Section>
       {run.summary && (
         <Section title="Training summary">
-          <pre className="json">{JSON.stringify(run.summary, null, 2)}</pre>
+          <Scroll pre className="json" label="Training summary (JSON)">
+            {JSON.stringify(run.summary, null, 2)}
+          </Scroll>
         </Section>
       )}
     </div>
@@ -244,7 +248,7 @@ function Summaries({ summaries }: { summaries: any[] }) {
   if (!summaries.length) return null;
   return (
     <Section title="Metric summaries">
-      <div className="table-wrap">
+      <Scroll label="Metric summaries">
         <table className="grid">
           <thead>
             <tr>
@@ -271,7 +275,7 @@ function Summaries({ summaries }: { summaries: any[] }) {
             ))}
           </tbody>
         </table>
-      </div>
+      </Scroll>
     </Section>
   );
 }
@@ -317,7 +321,7 @@ function ClassTable({ run }: { run: any }) {
       }
     >
       {shown.length ? (
-        <div className="table-wrap">
+        <Scroll label="Per-class metrics">
           <table className="grid" data-testid="class-metrics">
             <thead>
               <tr>
@@ -344,7 +348,7 @@ function ClassTable({ run }: { run: any }) {
               ))}
             </tbody>
           </table>
-        </div>
+        </Scroll>
       ) : (
         <Empty title="No per-class metrics">Training runs record them every epoch; runs logged from outside can send them with logMetrics.</Empty>
       )}
