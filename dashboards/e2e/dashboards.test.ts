@@ -1,18 +1,23 @@
 /**
  * The dashboards end to end: a real server (its own data directory and embedded database), real
  * training runs, and headless Chromium. Covers a live run's curve gaining points, filtering the
- * runs table, a comparison heatmap, a promotion (and a refused one), a prediction, and saves a
+ * runs table, a comparison heatmap, a promotion (and a refused one), a prediction, a sweep
+ * started from its form and cancelled from its page, a dataset import from the UI, a webhook's
+ * life (add, signed ping, delete), an axe accessibility audit of every view, and saves a
  * screenshot of every view under e2e/screenshots/.
  *
  * Needs the server built (`npm run build` at the repository root), the UI built (`npm run build`
  * here) and Chromium at /usr/bin/chromium (or CHROMIUM_PATH).
  */
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { createServer as createHttpServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { dashboardsDir, importDataset, launch, repoRoot, shot, startServer, startTraining, waitFor, waitForRun, type Server } from './support.ts';
+import { axeViolations, dashboardsDir, importDataset, launch, repoRoot, shot, startServer, startTraining, TERMINAL, waitFor, waitForRun, writeDataset, type Server } from './support.ts';
 
 describe('dashboards', { timeout: 600_000 }, () => {
   let server: Server;
@@ -21,6 +26,7 @@ describe('dashboards', { timeout: 600_000 }, () => {
   let datasetId: string;
   let sampleImage: string;
   const runs: Record<string, string> = {};
+  const experiments: Record<string, string> = {};
   const pageErrors: string[] = [];
 
   before(async () => {
@@ -183,6 +189,7 @@ describe('dashboards', { timeout: 600_000 }, () => {
     const { startSweep } = await server.gql(`mutation($input: SweepInput!) { startSweep(input: $input) { id } }`, {
       input: { datasetId, name: 'lr-sweep', base: { head: 'TEXT', epochs: 8, batchSize: 4 }, space: [{ name: 'learningRate', values: [0.001, 0.01] }], parallelism: 1 },
     });
+    experiments.sweep = startSweep.id;
     await go(`#/experiments/${startSweep.id}`);
     await page.getByRole('heading', { name: /lr-sweep/ }).waitFor();
     await waitForRun(server, startSweep.id, 120_000);
@@ -220,5 +227,161 @@ describe('dashboards', { timeout: 600_000 }, () => {
     await page.locator('[data-testid=run-row]').first().waitFor();
     await shot(page, 'runs-laptop');
     assert.deepEqual(pageErrors, [], 'no uncaught errors in the page');
+  });
+
+  test('a sweep started from the New sweep form reaches the server as entered', async () => {
+    await go(`#/new/sweep?dataset=${datasetId}`);
+    const form = page.getByRole('form', { name: 'New sweep' });
+    await form.getByLabel('Name (optional)').fill('ui-sweep');
+    // Long trials, one at a time: the next test cancels this sweep while it runs.
+    await form.getByLabel(/^Base training input/).fill('{ "head": "TEXT", "epochs": 400, "batchSize": 1 }');
+    await form.getByLabel(/^Search space/).fill('learningRate = 0.001, 0.01');
+    await form.getByLabel('Trials at once').fill('1');
+    await form.getByRole('button', { name: 'Start sweep' }).click();
+    await page.waitForURL(/#\/experiments\/[^/?]+$/);
+    experiments.ui = decodeURIComponent(page.url().split('#/experiments/')[1]);
+    await page.getByRole('heading', { name: /ui-sweep/ }).waitFor();
+
+    const { run } = await server.gql(`query($id: ID!) { run(id: $id) { kind name config dataset { id } } }`, { id: experiments.ui });
+    assert.equal(run.kind, 'sweep');
+    assert.equal(run.name, 'ui-sweep');
+    assert.equal(run.dataset.id, datasetId);
+    assert.deepEqual(run.config.space.map(({ name, values }: { name: string; values: number[] }) => ({ name, values })), [{ name: 'learningRate', values: [0.001, 0.01] }]);
+    assert.equal(run.config.base.epochs, 400);
+    assert.equal(run.config.parallelism, 1);
+  });
+
+  test('cancelling a running experiment from its page stops it and its trials', async () => {
+    await go(`#/experiments/${experiments.ui}`);
+    await page.locator('h1 .badge.s-running').waitFor({ timeout: 60_000 });
+    await page.getByRole('button', { name: 'Cancel experiment' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Cancel experiment' }).click();
+    assert.equal((await waitForRun(server, experiments.ui, 60_000)).status, 'CANCELLED');
+    await page.locator('h1 .badge.s-cancelled').waitFor({ timeout: 20_000 });
+    assert.ok(await page.getByRole('button', { name: 'Cancel experiment' }).isDisabled(), 'a finished experiment cannot be cancelled again');
+    const children = await waitFor(async () => {
+      const { run } = await server.gql(`query($id: ID!) { run(id: $id) { children { status } } }`, { id: experiments.ui });
+      return run.children.every((c: { status: string }) => TERMINAL.includes(c.status)) && run.children;
+    }, 30_000);
+    assert.ok(!children.some((c: { status: string }) => c.status === 'SUCCEEDED'), 'no 400-epoch trial finished: they were stopped');
+    await shot(page, 'experiment-cancelled');
+  });
+
+  test('a dataset imported from the Datasets form', async () => {
+    const fx = writeDataset(20);
+    await go('#/datasets');
+    await page.getByText('Import a dataset').click();
+    const form = page.getByRole('form', { name: 'Import a dataset' });
+    await form.getByLabel('Name').fill('ui-import');
+    await form.getByLabel('CSV path on the server').fill(fx.csvPath);
+    await form.getByLabel('Images folder (optional)').fill(fx.imagesDir);
+    await form.getByLabel('Validation share').fill('0.25');
+    await form.getByRole('button', { name: 'Import' }).click();
+    // The list picks the new dataset up once the import job finishes, without a reload.
+    await page.getByRole('link', { name: 'ui-import' }).waitFor({ timeout: 30_000 });
+
+    const { datasets } = await server.gql(`{ datasets(name: "ui-import") { id sampleCount rejectedCount hasImages csvPath splitCounts { train val } } }`);
+    assert.equal(datasets.length, 1);
+    const [ds] = datasets;
+    assert.equal(ds.sampleCount, 20);
+    assert.equal(ds.rejectedCount, 2, 'the two defective records were rejected');
+    assert.ok(ds.hasImages);
+    assert.equal(ds.csvPath, fx.csvPath);
+    assert.equal(ds.splitCounts.train + ds.splitCounts.val, 20);
+    assert.equal(ds.splitCounts.val, 5, 'the validation share was sent');
+    await shot(page, 'datasets-imported');
+    await page.getByRole('link', { name: 'ui-import' }).click();
+    await page.getByTestId('samples').locator('article').first().waitFor();
+  });
+
+  test('a registry webhook is added, pinged (signed) and deleted from the UI', async () => {
+    const received: { headers: IncomingHttpHeaders; body: string }[] = [];
+    const receiver = createHttpServer((req, res) => {
+      let body = '';
+      req.on('data', (d) => (body += d));
+      req.on('end', () => {
+        received.push({ headers: req.headers, body });
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+    const hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks/tagfusion`;
+    try {
+      await go('#/registry/captions-text?tab=webhooks');
+      await page.getByLabel(/^URL receiving/).fill(hookUrl);
+      await page.getByRole('button', { name: 'Add webhook' }).click();
+      const secret = await page.getByTestId('webhook-secret').innerText();
+      assert.match(secret, /^whsec_[0-9a-f]{64}$/);
+      const hooks = async () => (await server.gql(`{ webhooks(model: "captions-text") { id url active deliveries { nodes { event status statusCode } } } }`)).webhooks;
+      const [hook] = await hooks();
+      assert.equal(hook.url, hookUrl);
+      assert.ok(hook.active);
+
+      const card = page.getByTestId('webhook').filter({ hasText: hookUrl });
+      await card.getByRole('button', { name: /Send test ping/ }).click();
+      // The delivery runs as a job: the list follows it from pending to succeeded.
+      await card.getByTestId('delivery').filter({ hasText: /PING.*succeeded/ }).waitFor({ timeout: 30_000 });
+      assert.equal(received.length, 1);
+      const [ping] = received;
+      assert.equal(ping.headers['x-tagfusion-event'], 'PING');
+      const expected = `sha256=${createHmac('sha256', secret).update(`${ping.headers['x-tagfusion-timestamp']}.${ping.body}`).digest('hex')}`;
+      assert.equal(ping.headers['x-tagfusion-signature'], expected, 'signed with the secret the UI showed');
+      assert.deepEqual((await hooks())[0].deliveries.nodes, [{ event: 'PING', status: 'SUCCEEDED', statusCode: 204 }]);
+      await shot(page, 'registry-webhooks');
+
+      await card.getByRole('button', { name: /Delete/ }).click();
+      await page.getByRole('dialog').getByRole('button', { name: 'Delete webhook' }).click();
+      await page.getByText('No webhooks for this model').waitFor();
+      assert.deepEqual(await hooks(), []);
+    } finally {
+      receiver.close();
+    }
+  });
+
+  test('every view has no serious or critical accessibility violations (axe)', async () => {
+    const views: [string, () => Promise<unknown>][] = [
+      ['#/runs', () => page.locator('[data-testid=run-row]').first().waitFor()],
+      [`#/runs/${runs.high}`, () => page.getByTestId('class-metrics').waitFor()],
+      [`#/compare?ids=${runs.low},${runs.high}`, () => page.getByTestId('parcoords').waitFor()],
+      ['#/experiments?kind=sweep', () => page.getByRole('link', { name: 'lr-sweep' }).waitFor()],
+      [`#/experiments/${experiments.sweep}`, () => page.getByText('★ best').waitFor()],
+      ['#/registry', () => page.getByRole('link', { name: 'captions-text' }).waitFor()],
+      ['#/registry/captions-text', () => page.getByTestId('versions').waitFor()],
+      ['#/registry/captions-text?tab=audit', () => page.getByTestId('audit').waitFor()],
+      ['#/registry/captions-text?tab=webhooks', () => page.getByText('No webhooks for this model').waitFor()],
+      ['#/datasets', () => page.getByRole('link', { name: 'captions' }).waitFor()],
+      [`#/datasets/${datasetId}`, () => page.getByTestId('samples').locator('img').first().waitFor()],
+      [`#/datasets/${datasetId}?tab=rejected`, () => page.getByTestId('rejected').waitFor()],
+      ['#/jobs?view=all', () => page.getByTestId('jobs').waitFor()],
+      ...['training', 'sweep', 'ablation', 'comparison', 'pseudo-label'].map((k): [string, () => Promise<unknown>] => [`#/new/${k}`, () => page.locator('form.form select').first().waitFor()]),
+      ['#/predict?model=captions-text@production', () => page.getByTestId('predict-caption').waitFor()],
+    ];
+    const found: string[] = [];
+    const audit = async (view: string) => {
+      const v = await axeViolations(page);
+      if (v.length) found.push(`${view}\n  ${v.join('\n  ')}`);
+    };
+    // Both colour schemes: styles.css has a dark palette, and contrast is checked in each.
+    for (const scheme of ['light', 'dark'] as const) {
+      await page.emulateMedia({ colorScheme: scheme });
+      for (const [hash, ready] of views) {
+        await go(hash);
+        await ready();
+        await audit(`${hash} (${scheme})`);
+      }
+    }
+    await page.emulateMedia({ colorScheme: 'light' });
+    // States that only appear after an action: a prediction's result, and a confirmation dialog.
+    await go('#/predict?model=captions-text@production');
+    await page.getByTestId('predict-caption').fill('A photo of a puppy near the park');
+    await page.getByRole('button', { name: 'Predict' }).click();
+    await page.getByTestId('predicted-labels').waitFor();
+    await audit('#/predict (with a prediction)');
+    await go('#/registry/captions-text');
+    await page.getByRole('button', { name: 'Promote…' }).click();
+    await page.getByRole('dialog').waitFor();
+    await audit('#/registry/captions-text (promote dialog)');
+    await page.getByRole('dialog').getByRole('button', { name: 'Cancel' }).click();
+    if (found.length) assert.fail(`serious or critical accessibility violations:\n${found.join('\n')}`);
   });
 });

@@ -3,7 +3,8 @@
  * through GraphQL only, and Debian's Chromium driven by playwright-core.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -175,10 +176,12 @@ export async function startTraining(server: Server, datasetId: string, extra: Re
   return run.id;
 }
 
+export const TERMINAL = ['SUCCEEDED', 'FAILED', 'CANCELLED'];
+
 export async function waitForRun(server: Server, id: string, ms = 120_000): Promise<{ status: string; error: string | null }> {
   return waitFor(async () => {
     const { run } = await server.gql(`query($id: ID!) { run(id: $id) { status error } }`, { id });
-    return ['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(run.status) ? run : undefined;
+    return TERMINAL.includes(run.status) ? run : undefined;
   }, ms, 300);
 }
 
@@ -190,4 +193,28 @@ export async function launch(): Promise<Browser> {
 export async function shot(page: Page, name: string) {
   mkdirSync(screenshotsDir, { recursive: true });
   await page.screenshot({ path: join(screenshotsDir, `${name}.png`), fullPage: true });
+}
+
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/**
+ * Runs axe-core on the page as it is now and returns its serious and critical violations, one
+ * line per offending element: `rule (impact): help — target`, with the measured ratio and colours
+ * for contrast failures. `exclude` lists selectors to skip.
+ */
+export async function axeViolations(page: Page, exclude: string[] = []): Promise<string[]> {
+  if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ content: axeSource });
+  return page.evaluate(async (exclude) => {
+    type Node = { target: string[]; any: { data?: { contrastRatio?: number; fgColor?: string; bgColor?: string } | null }[] };
+    const axe = (window as any).axe;
+    const { violations } = await axe.run(exclude.length ? { exclude } : document, { resultTypes: ['violations'] });
+    return (violations as { id: string; impact: string; help: string; nodes: Node[] }[])
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .flatMap((v) =>
+        v.nodes.map((n) => {
+          const c = n.any.find((a) => a.data?.contrastRatio)?.data;
+          return `${v.id} (${v.impact}): ${v.help} — ${n.target.join(' ')}${c ? ` (${c.contrastRatio}:1, ${c.fgColor} on ${c.bgColor})` : ''}`;
+        }),
+      );
+  }, exclude);
 }
