@@ -8,13 +8,14 @@
  * `--read-every` ms. Requests follow a fixed schedule (an arrival rate, not "send when the last
  * answer came"), and latency counts from the scheduled time, so a slow server cannot hide its
  * queueing (coordinated omission). `--write-every 0 --read-every 0` sends back to back instead:
- * the saturation point of the machine.
+ * the saturation point of the machine. Meanwhile a real sweep (`--sweep-trials`, 0 for none)
+ * trains in a `tagfusion worker` process of its own at a low CPU priority (`--sweep-nice`).
  * Checks: no errors, every subscription received every epoch of its run; reports read latency
  * (p50/p95), metric ingestion (points/s). Prints a table and writes bench/results/load.json.
  *
  *   BENCH_DATABASE_URL=postgresql://… npm run bench:load -- [--clients 50 --subscriptions 200 --seconds 20]
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +23,7 @@ import { parseArgs } from 'node:util';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { projectRoot } from '../src/paths.js';
+import { captionDataset } from '../test/support/fixtures.js';
 import { freePort } from '../test/support/process.js';
 import { benchAdminUrl, benchDatabaseUrl, withClient } from './support/postgres.js';
 
@@ -40,6 +42,14 @@ const { values: opts } = parseArgs({
     'write-every': { type: 'string', default: '1000' },
     /** each reader's interval between reads, ms (0: back to back) */
     'read-every': { type: 'string', default: '500' },
+    /** trials of a sweep trained meanwhile by a worker process of its own (0: none) */
+    'sweep-trials': { type: 'string', default: '8' },
+    /** epochs of each of its trials */
+    'sweep-epochs': { type: 'string', default: '150' },
+    /** captions in its dataset (20000: as many as the competition's training file, slower epochs) */
+    'sweep-samples': { type: 'string', default: '2000' },
+    /** CPU priority of its worker process (nice value; 19: idle time only) */
+    'sweep-nice': { type: 'string', default: '19' },
   },
 });
 const CLIENTS = Number(opts.clients);
@@ -50,6 +60,10 @@ const POINTS = Number(opts.points);
 const WRITERS = Math.round(CLIENTS * Number(opts.writes));
 const WRITE_EVERY = Number(opts['write-every']);
 const READ_EVERY = Number(opts['read-every']);
+const SWEEP_TRIALS = Number(opts['sweep-trials']);
+const SWEEP_EPOCHS = Number(opts['sweep-epochs']);
+const SWEEP_NICE = Number(opts['sweep-nice']);
+const SWEEP_SAMPLES = Number(opts['sweep-samples']);
 const RUNS = 50; // runs being written; subscriptions spread over them
 const DB_NAME = 'tagfusion_bench_load';
 
@@ -60,8 +74,9 @@ await withClient(benchAdminUrl, async (c) => {
 const port = await freePort();
 // BENCH_SERVER_NODE_ARGS passes node flags to the server only, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
 const nodeArgs = process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+const env = { ...process.env, DATABASE_URL: benchDatabaseUrl(DB_NAME), TAGFUSION_AUTH: 'open', TAGFUSION_DATA_DIR: mkdtempSync(join(tmpdir(), 'tagfusion-load-')), LOG_LEVEL: 'warn' };
 const server = spawn(process.execPath, [...nodeArgs, join(projectRoot, 'bin', 'tagfusion.js'), 'serve', '--no-work'], {
-  env: { ...process.env, DATABASE_URL: benchDatabaseUrl(DB_NAME), TAGFUSION_AUTH: 'open', TAGFUSION_DATA_DIR: mkdtempSync(join(tmpdir(), 'tagfusion-load-')), PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
+  env: { ...env, PORT: String(port), HOST: '127.0.0.1' },
   stdio: ['ignore', 'inherit', 'inherit'],
 });
 const url = `http://127.0.0.1:${port}/graphql`;
@@ -81,6 +96,44 @@ for (let i = 0; ; i++) {
     if (i > 120) throw new Error('the server did not start');
     await new Promise((r) => setTimeout(r, 500));
   }
+}
+
+// A sweep trained while the load runs, by a worker process of its own. On a deployment workers
+// have their own machines; here it shares the 2 cores, at the lowest CPU priority by default
+// (nice 19: time the server and PostgreSQL leave idle), so that what is measured is the server
+// beside a sweep's events and epoch writes, not the sweep's claim on the CPU (--sweep-nice 10
+// shows that claim).
+let worker: ChildProcess | undefined;
+let sweepId: string | undefined;
+const JOB = `query($id: ID!) { job(id: $id) { status error dataset { id } } }`;
+if (SWEEP_TRIALS > 0) {
+  worker = spawn('nice', ['-n', String(SWEEP_NICE), process.execPath, join(projectRoot, 'bin', 'tagfusion.js'), 'worker'], {
+    env: { ...env, TAGFUSION_WORKER_THREADS: '1', TAGFUSION_DRAIN_SECONDS: '0' },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const fx = await captionDataset(SWEEP_SAMPLES);
+  const { importDataset } = await gql(`mutation($input: ImportDatasetInput!) { importDataset(input: $input) { id } }`, { input: { name: 'load', csvPath: fx.csvPath } });
+  let job;
+  for (;;) {
+    ({ job } = await gql(JOB, { id: importDataset.id }));
+    if (['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(job.status)) break;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  if (job.status !== 'SUCCEEDED') throw new Error(`the sweep's dataset did not import: ${job.error}`);
+  const learningRates = [0.003, 0.01, 0.03, 0.1];
+  const { startSweep } = await gql(`mutation($input: SweepInput!) { startSweep(input: $input) { id } }`, {
+    input: {
+      datasetId: job.dataset.id,
+      name: 'sweep during load',
+      base: { head: 'TEXT', epochs: SWEEP_EPOCHS, batchSize: 32, earlyStopping: { patience: SWEEP_EPOCHS } },
+      space: [
+        { name: 'learningRate', values: learningRates.slice(0, Math.max(1, Math.ceil(SWEEP_TRIALS / 2))) },
+        { name: 'optimizer', values: SWEEP_TRIALS > 1 ? ['ADAM', 'ADAMW'] : ['ADAM'] },
+      ],
+      parallelism: 2,
+    },
+  });
+  sweepId = startSweep.id as string;
 }
 
 // Runs to write to: a sweep's children, as an outside trainer would log them.
@@ -136,6 +189,7 @@ let points = 0;
 let errors = 0;
 const errorSamples: string[] = [];
 const warmupEnd = performance.now() + WARMUP * 1000;
+const measuredFrom = Date.now() + WARMUP * 1000;
 const started = warmupEnd; // measurements count from here
 const deadline = warmupEnd + SECONDS * 1000;
 const writeMs: number[] = [];
@@ -199,6 +253,22 @@ const quantile = (xs: number[]) => {
 const q = quantile(readMs);
 const qw = quantile(writeMs);
 const offered = (every: number, clients: number, per = 1) => (every ? ((clients * 1000) / every) * per : NaN);
+// What the sweep did meanwhile: its trials, and the epochs they recorded.
+const sweep = sweepId
+  ? ((await gql(`query($id: ID!) { run(id: $id) { status finishedAt children { status epochMetrics(name: "loss", split: "val") { epoch } } } }`, { id: sweepId })).run as {
+      status: string;
+      finishedAt: string | null;
+      children: { status: string; epochMetrics: unknown[] }[];
+    })
+  : undefined;
+const sweepSummary = sweep && {
+  status: sweep.status,
+  trials: sweep.children.length,
+  succeeded: sweep.children.filter((c) => c.status === 'SUCCEEDED').length,
+  epochs: sweep.children.reduce((n, c) => n + c.epochMetrics.length, 0),
+  /** seconds into the measured window when it finished (negative: during the warm-up) */
+  finishedAtSecond: sweep.finishedAt ? (new Date(sweep.finishedAt).getTime() - measuredFrom) / 1000 : null,
+};
 const stored = (await withClient(benchDatabaseUrl(DB_NAME), (c) => c.query(`SELECT count(*)::int AS n FROM "EpochMetric"`))).rows[0].n as number;
 
 const rows: [string, string, string][] = [
@@ -212,6 +282,7 @@ const rows: [string, string, string][] = [
   ['ingestion (points/s over the run)', (points / elapsed).toFixed(0), '≥ 20,000'],
   ['subscription events expected / missing', `${expectedEvents} / ${missing}`, 'none missing'],
   ['subscription errors', String(subErrors.length), '0'],
+  [`sweep trained meanwhile (nice ${SWEEP_NICE}): status, trials succeeded / started, epochs recorded`, sweepSummary ? `${sweepSummary.status}, ${sweepSummary.succeeded} / ${sweepSummary.trials}, ${sweepSummary.epochs}${sweepSummary.finishedAtSecond == null ? ', still running at the end' : `, finished at second ${sweepSummary.finishedAtSecond.toFixed(1)} of the measured window`}` : 'none', ''],
 ];
 console.log(`\nload average before: ${load.toFixed(2)}`);
 console.log('| measure | value | target |\n| --- | --- | --- |');
@@ -225,9 +296,12 @@ console.log('read p95 per second (ms):', perSecond.map((p) => p.p95.toFixed(0)).
 mkdirSync(join(projectRoot, 'bench', 'results'), { recursive: true });
 writeFileSync(
   join(projectRoot, 'bench', 'results', 'load.json'),
-  JSON.stringify({ warmupSeconds: WARMUP, clients: CLIENTS, writers: WRITERS, subscriptions: SUBSCRIPTIONS, seconds: elapsed, pointsPerCall: POINTS, writeEveryMs: WRITE_EVERY, readEveryMs: READ_EVERY, errors, reads: readMs.length, readP50: q(0.5), readP95: q(0.95), writes: writeMs.length, writeP50: qw(0.5), writeP95: qw(0.95), points, pointsPerSecond: points / elapsed, expectedEvents, missing, loadBefore: load, errorSamples, perSecond }, null, 2),
+  JSON.stringify({ warmupSeconds: WARMUP, clients: CLIENTS, writers: WRITERS, subscriptions: SUBSCRIPTIONS, seconds: elapsed, pointsPerCall: POINTS, writeEveryMs: WRITE_EVERY, readEveryMs: READ_EVERY, errors, reads: readMs.length, readP50: q(0.5), readP95: q(0.95), writes: writeMs.length, writeP50: qw(0.5), writeP95: qw(0.95), points, pointsPerSecond: points / elapsed, expectedEvents, missing, loadBefore: load, errorSamples, perSecond, sweep: sweepSummary ? { ...sweepSummary, nice: SWEEP_NICE, samples: SWEEP_SAMPLES, epochsPerTrial: SWEEP_EPOCHS } : null }, null, 2),
 );
 await ws.dispose();
-server.kill('SIGTERM');
-await new Promise((r) => server.once('exit', r));
+for (const p of [server, worker]) {
+  if (!p) continue;
+  p.kill('SIGTERM');
+  await new Promise((r) => p.once('exit', r));
+}
 await withClient(benchAdminUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${DB_NAME} WITH (FORCE)`));
