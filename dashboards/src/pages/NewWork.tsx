@@ -118,22 +118,50 @@ function Submit({ pending, label }: { pending: boolean; label: string }) {
   );
 }
 
-function useLocalError() {
-  const [err, setErr] = useState<string>();
-  return { err, setErr, view: err ? <div className="inline-error wide">{err}</div> : null };
+/** A form's fields as strings, with a change handler per field. */
+function useFields<T extends Record<string, string>>(initial: T) {
+  const [f, setF] = useState(initial);
+  const set = (k: keyof T) => (e: { target: { value: string } }) => setF({ ...f, [k]: e.target.value });
+  return [f, setF, set] as const;
 }
 
-function TrainingForm({ datasets, encoders, start, pending, initialDataset }: FormProps) {
-  const [f, setF] = useState({ datasetId: initialDataset, name: '', head: 'TEXT', epochs: '20', learningRate: '', batchSize: '', optimizer: '', seed: '', hiddenUnits: '', dropout: '', lossWeighting: '', thresholds: '', textEncoder: '', visionEncoder: '', visionPath: '' });
-  const set = (k: keyof typeof f) => (e: { target: { value: string } }) => setF({ ...f, [k]: e.target.value });
-  const text = encoders.filter((e) => e.modality === 'text');
-  const image = encoders.filter((e) => e.modality !== 'text');
+/**
+ * One "start work" form: `submit` builds the input from the fields and starts the work; a message
+ * it throws (JSON that does not parse, a malformed search space) is shown above the button.
+ */
+function WorkForm({ label, submitLabel, pending, submit, children }: { label: string; submitLabel: string; pending: boolean; submit: () => void; children: ReactNode }) {
+  const [err, setErr] = useState<string>();
   return (
     <form
       className="form"
-      aria-label="New training run"
+      aria-label={label}
       onSubmit={(e) => {
         e.preventDefault();
+        try {
+          setErr(undefined);
+          submit();
+        } catch (x) {
+          setErr((x as Error).message);
+        }
+      }}
+    >
+      {children}
+      {err && <div className="inline-error wide">{err}</div>}
+      <Submit pending={pending} label={submitLabel} />
+    </form>
+  );
+}
+
+function TrainingForm({ datasets, encoders, start, pending, initialDataset }: FormProps) {
+  const [f, setF, set] = useFields({ datasetId: initialDataset, name: '', head: 'TEXT', epochs: '20', learningRate: '', batchSize: '', optimizer: '', seed: '', hiddenUnits: '', dropout: '', lossWeighting: '', thresholds: '', textEncoder: '', visionEncoder: '', visionPath: '' });
+  const text = encoders.filter((e) => e.modality === 'text');
+  const image = encoders.filter((e) => e.modality !== 'text');
+  return (
+    <WorkForm
+      label="New training run"
+      submitLabel="Start training"
+      pending={pending}
+      submit={() => {
         void start('TrainingInput!', 'startTraining', clean({
           datasetId: f.datasetId || initialDataset,
           name: f.name || undefined,
@@ -227,8 +255,7 @@ function TrainingForm({ datasets, encoders, start, pending, initialDataset }: Fo
           <input value={f.visionPath} onChange={set('visionPath')} required />
         </Field>
       )}
-      <Submit pending={pending} label="Start training" />
-    </form>
+    </WorkForm>
   );
 }
 
@@ -249,21 +276,14 @@ function parseSpace(text: string) {
 }
 
 function SweepForm({ datasets, start, pending, initialDataset }: FormProps) {
-  const [f, setF] = useState({ datasetId: initialDataset, name: '', base: '{ "head": "TEXT", "epochs": 10 }', space: 'learningRate = 0.001, 0.003, 0.01\nhiddenUnits = 0, 64', strategy: 'GRID', trials: '', parallelism: '2', metric: 'microF1' });
-  const set = (k: keyof typeof f) => (e: { target: { value: string } }) => setF({ ...f, [k]: e.target.value });
-  const l = useLocalError();
+  const [f, setF, set] = useFields({ datasetId: initialDataset, name: '', base: '{ "head": "TEXT", "epochs": 10 }', space: 'learningRate = 0.001, 0.003, 0.01\nhiddenUnits = 0, 64', strategy: 'GRID', trials: '', parallelism: '2', metric: 'microF1' });
   return (
-    <form
-      className="form"
-      aria-label="New sweep"
-      onSubmit={(e) => {
-        e.preventDefault();
-        try {
-          l.setErr(undefined);
-          void start('SweepInput!', 'startSweep', clean({ datasetId: f.datasetId || initialDataset, name: f.name || undefined, base: json(f.base, 'The base input'), space: parseSpace(f.space), strategy: f.strategy, trials: num(f.trials), parallelism: num(f.parallelism), objective: { metric: f.metric } }), true);
-        } catch (x) {
-          l.setErr((x as Error).message);
-        }
+    <WorkForm
+      label="New sweep"
+      submitLabel="Start sweep"
+      pending={pending}
+      submit={() => {
+        void start('SweepInput!', 'startSweep', clean({ datasetId: f.datasetId || initialDataset, name: f.name || undefined, base: json(f.base, 'The base input'), space: parseSpace(f.space), strategy: f.strategy, trials: num(f.trials), parallelism: num(f.parallelism), objective: { metric: f.metric } }), true);
       }}
     >
       <DatasetSelect value={f.datasetId || initialDataset} onChange={(v) => setF({ ...f, datasetId: v })} datasets={datasets} />
@@ -298,27 +318,19 @@ function SweepForm({ datasets, start, pending, initialDataset }: FormProps) {
         Search space. {SPACE_HELP}
         <textarea rows={4} value={f.space} onChange={set('space')} spellCheck={false} />
       </label>
-      {l.view}
-      <Submit pending={pending} label="Start sweep" />
-    </form>
+    </WorkForm>
   );
 }
 
 function AblationForm({ datasets, start, pending, initialDataset }: FormProps) {
-  const [f, setF] = useState({ datasetId: initialDataset, name: '', base: '{ "epochs": 10 }', fusion: 'LOGITS', textHead: 'TEXT', parallelism: '2' });
-  const set = (k: keyof typeof f) => (e: { target: { value: string } }) => setF({ ...f, [k]: e.target.value });
-  const l = useLocalError();
+  const [f, setF, set] = useFields({ datasetId: initialDataset, name: '', base: '{ "epochs": 10 }', fusion: 'LOGITS', textHead: 'TEXT', parallelism: '2' });
   return (
-    <form
-      className="form"
-      aria-label="New ablation"
-      onSubmit={(e) => {
-        e.preventDefault();
-        try {
-          void start('AblationInput!', 'startAblation', clean({ datasetId: f.datasetId || initialDataset, name: f.name || undefined, base: json(f.base, 'The base input'), fusion: f.fusion, textHead: f.textHead, parallelism: num(f.parallelism) }), true);
-        } catch (x) {
-          l.setErr((x as Error).message);
-        }
+    <WorkForm
+      label="New ablation"
+      submitLabel="Start ablation (the paper's seven configurations)"
+      pending={pending}
+      submit={() => {
+        void start('AblationInput!', 'startAblation', clean({ datasetId: f.datasetId || initialDataset, name: f.name || undefined, base: json(f.base, 'The base input'), fusion: f.fusion, textHead: f.textHead, parallelism: num(f.parallelism) }), true);
       }}
     >
       <DatasetSelect value={f.datasetId || initialDataset} onChange={(v) => setF({ ...f, datasetId: v })} datasets={datasets} />
@@ -344,31 +356,23 @@ function AblationForm({ datasets, start, pending, initialDataset }: FormProps) {
         Shared training input (JSON: encoders, epochs, …)
         <textarea rows={3} value={f.base} onChange={set('base')} spellCheck={false} />
       </label>
-      {l.view}
-      <Submit pending={pending} label="Start ablation (the paper's seven configurations)" />
-    </form>
+    </WorkForm>
   );
 }
 
 function ComparisonForm({ datasets, encoders, start, pending, initialDataset }: FormProps) {
-  const [f, setF] = useState({ datasetId: initialDataset, name: '', head: 'VISION', encoders: encoders.filter((e) => e.modality !== 'text' && !e.needsWeights).map((e) => e.id).join('\n') || 'centernet-coco', base: '{ "epochs": 10 }', parallelism: '2' });
-  const set = (k: keyof typeof f) => (e: { target: { value: string } }) => setF({ ...f, [k]: e.target.value });
-  const l = useLocalError();
+  const [f, setF, set] = useFields({ datasetId: initialDataset, name: '', head: 'VISION', encoders: encoders.filter((e) => e.modality !== 'text' && !e.needsWeights).map((e) => e.id).join('\n') || 'centernet-coco', base: '{ "epochs": 10 }', parallelism: '2' });
   return (
-    <form
-      className="form"
-      aria-label="New model comparison"
-      onSubmit={(e) => {
-        e.preventDefault();
-        try {
-          const list = f.encoders.split('\n').map((x) => x.trim()).filter(Boolean).map((x) => {
-            const [id, path] = x.split(/\s+/);
-            return clean({ id, path });
-          });
-          void start('ModelComparisonInput!', 'startModelComparison', clean({ datasetId: f.datasetId || initialDataset, name: f.name || undefined, head: f.head, encoders: list, base: json(f.base, 'The base input'), parallelism: num(f.parallelism) }), true);
-        } catch (x) {
-          l.setErr((x as Error).message);
-        }
+    <WorkForm
+      label="New model comparison"
+      submitLabel="Start comparison"
+      pending={pending}
+      submit={() => {
+        const list = f.encoders.split('\n').map((x) => x.trim()).filter(Boolean).map((x) => {
+          const [id, path] = x.split(/\s+/);
+          return clean({ id, path });
+        });
+        void start('ModelComparisonInput!', 'startModelComparison', clean({ datasetId: f.datasetId || initialDataset, name: f.name || undefined, head: f.head, encoders: list, base: json(f.base, 'The base input'), parallelism: num(f.parallelism) }), true);
       }}
     >
       <DatasetSelect value={f.datasetId || initialDataset} onChange={(v) => setF({ ...f, datasetId: v })} datasets={datasets} />
@@ -393,27 +397,19 @@ function ComparisonForm({ datasets, encoders, start, pending, initialDataset }: 
         Shared training input (JSON)
         <textarea rows={2} value={f.base} onChange={set('base')} spellCheck={false} />
       </label>
-      {l.view}
-      <Submit pending={pending} label="Start comparison" />
-    </form>
+    </WorkForm>
   );
 }
 
 function PseudoForm({ datasets, start, pending, initialDataset }: FormProps) {
-  const [f, setF] = useState({ datasetId: initialDataset, unlabelledDatasetId: datasets.find((d) => !d.labelled)?.id ?? initialDataset, unlabelledSplit: '', name: '', maxRounds: '3', minConfidence: '', minImprovement: '', base: '{ "epochs": 10 }', parallelism: '2' });
-  const set = (k: keyof typeof f) => (e: { target: { value: string } }) => setF({ ...f, [k]: e.target.value });
-  const l = useLocalError();
+  const [f, setF, set] = useFields({ datasetId: initialDataset, unlabelledDatasetId: datasets.find((d) => !d.labelled)?.id ?? initialDataset, unlabelledSplit: '', name: '', maxRounds: '3', minConfidence: '', minImprovement: '', base: '{ "epochs": 10 }', parallelism: '2' });
   return (
-    <form
-      className="form"
-      aria-label="New pseudo-labelling"
-      onSubmit={(e) => {
-        e.preventDefault();
-        try {
-          void start('PseudoLabelingInput!', 'startPseudoLabeling', clean({ datasetId: f.datasetId || initialDataset, unlabelledDatasetId: f.unlabelledDatasetId, unlabelledSplit: f.unlabelledSplit || undefined, name: f.name || undefined, maxRounds: num(f.maxRounds), minConfidence: num(f.minConfidence), minImprovement: num(f.minImprovement), base: json(f.base, 'The base input'), parallelism: num(f.parallelism) }), true);
-        } catch (x) {
-          l.setErr((x as Error).message);
-        }
+    <WorkForm
+      label="New pseudo-labelling"
+      submitLabel="Start pseudo-labelling"
+      pending={pending}
+      submit={() => {
+        void start('PseudoLabelingInput!', 'startPseudoLabeling', clean({ datasetId: f.datasetId || initialDataset, unlabelledDatasetId: f.unlabelledDatasetId, unlabelledSplit: f.unlabelledSplit || undefined, name: f.name || undefined, maxRounds: num(f.maxRounds), minConfidence: num(f.minConfidence), minImprovement: num(f.minImprovement), base: json(f.base, 'The base input'), parallelism: num(f.parallelism) }), true);
       }}
     >
       <DatasetSelect value={f.datasetId || initialDataset} onChange={(v) => setF({ ...f, datasetId: v })} datasets={datasets} label="Labelled dataset" />
@@ -445,8 +441,6 @@ function PseudoForm({ datasets, start, pending, initialDataset }: FormProps) {
         Training input shared by the text and vision trials (JSON)
         <textarea rows={2} value={f.base} onChange={set('base')} spellCheck={false} />
       </label>
-      {l.view}
-      <Submit pending={pending} label="Start pseudo-labelling" />
-    </form>
+    </WorkForm>
   );
 }
