@@ -1,21 +1,10 @@
-import pg from 'pg';
+export { withClient } from '../../test/support/databases.js';
 
 /** The admin connection benchmarks create their databases with (BENCH_DATABASE_URL). */
 export const benchAdminUrl = process.env.BENCH_DATABASE_URL ?? 'postgresql://tagfusion:tagfusion@127.0.0.1:5432/tagfusion';
 
 /** The URL of the benchmark database `name` on the admin connection's server. */
 export const benchDatabaseUrl = (name: string) => Object.assign(new URL(benchAdminUrl), { pathname: `/${name}` }).toString();
-
-/** Runs `fn` with a fresh client on `url`, closed afterwards. */
-export async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
 
 /** Runs a seeding step and prints how long it took. */
 export async function timed(label: string, fn: () => Promise<unknown>) {

@@ -44,7 +44,8 @@ export async function createTestDatabase(kind: DbKind, extraEnv: Record<string, 
   };
 }
 
-async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+/** Runs `fn` with a fresh client on `url`, closed afterwards (the benchmarks use it too). */
+export async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
