@@ -47,27 +47,28 @@ const pageEstimator: ComplexityEstimator = ({ field, type, args, childComplexity
  * `@include(if:)`), never on input objects: a logMetrics call with 1,000 values need not have
  * them coerced twice (here and by execution) to learn what it already cost last time.
  */
-const costCache = new WeakMap<DocumentNode, Map<string, number>>();
+const costCache = new WeakMap<DocumentNode, { scalarVariables: string[]; costs: Map<string, number> }>();
 const COSTS_PER_DOCUMENT = 64;
 
-function costKey(schema: GraphQLSchema, query: DocumentNode, variables: Record<string, unknown> | undefined, operationName?: string | null): string {
-  const scalars: Record<string, unknown> = {};
+/** The variables of a document that are not input objects: the only ones a cost can depend on. */
+function scalarVariables(schema: GraphQLSchema, query: DocumentNode): string[] {
+  const names: string[] = [];
   for (const def of query.definitions) {
     if (def.kind !== 'OperationDefinition') continue;
     for (const v of def.variableDefinitions ?? []) {
       const type = typeFromAST(schema, v.type as never);
-      if (type && isInputObjectType(getNamedType(type))) continue;
-      scalars[v.variable.name.value] = variables?.[v.variable.name.value];
+      if (!type || !isInputObjectType(getNamedType(type))) names.push(v.variable.name.value);
     }
   }
-  return `${operationName ?? ''}\u0000${JSON.stringify(scalars)}`;
+  return names;
 }
 
 /** The cost of an operation; throws QUERY_TOO_COMPLEX above the limit. */
 export function assertQueryCost(schema: GraphQLSchema, query: DocumentNode, variables: Record<string, unknown> | undefined, operationName?: string | null): number {
-  const key = costKey(schema, query, variables, operationName);
   let known = costCache.get(query);
-  let cost = known?.get(key);
+  if (!known) costCache.set(query, (known = { scalarVariables: scalarVariables(schema, query), costs: new Map() }));
+  const key = `${operationName ?? ''}\u0000${JSON.stringify(Object.fromEntries(known.scalarVariables.map((name) => [name, variables?.[name]])))}`;
+  let cost = known.costs.get(key);
   if (cost === undefined) {
     try {
       cost = getComplexity({ schema, query, variables, operationName: operationName ?? undefined, estimators: [pageEstimator] });
@@ -75,9 +76,8 @@ export function assertQueryCost(schema: GraphQLSchema, query: DocumentNode, vari
       // Variables that do not fit their types: execution reports that precisely (BAD_USER_INPUT).
       return 0;
     }
-    if (!known) costCache.set(query, (known = new Map()));
-    if (known.size >= COSTS_PER_DOCUMENT) known.clear();
-    known.set(key, cost);
+    if (known.costs.size >= COSTS_PER_DOCUMENT) known.costs.clear();
+    known.costs.set(key, cost);
   }
   if (cost > QUERY_LIMITS.maxCost) {
     throw new GraphQLError(`Query cost limit of ${QUERY_LIMITS.maxCost} exceeded, found ${cost}. Ask for fewer items (first) or fewer nested lists.`, {
