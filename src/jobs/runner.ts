@@ -145,7 +145,7 @@ export class JobRunner {
     const log = this.o.log.child({ jobId, kind: def.kind, attempt });
     // observed once the job has its final status (an attempt the queue retries is not final)
     const observeDuration = jobDuration.startTimer({ kind: def.kind });
-    const reporter = new ProgressReporter(prisma, this.o.events, jobId);
+    const reporter = new ProgressReporter(prisma, this.o.events, jobId, log);
     try {
       const payload = def.parsePayload(row.payload);
       const result = await def.run(

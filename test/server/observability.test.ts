@@ -31,6 +31,8 @@ describe('observability', () => {
   const lines: Record<string, any>[] = [];
   const post = (query: string, variables?: Record<string, unknown>) =>
     fetch(http.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+  /** what waitForJob needs of a test server */
+  const client = { data: async (q: string, v: any) => ((await (await post(q, v)).json()) as any).data } as unknown as TestServer;
 
   beforeAll(async () => {
     db = await createTestDatabase('pglite');
@@ -62,7 +64,7 @@ describe('observability', () => {
   it('logs job lines with the job id', async () => {
     const fx = await writeDataset('ImageID,Labels,Caption\n1.jpg,1,"a"\n2.jpg,2,"b"\n');
     const { data } = (await (await post(`mutation($i: ImportDatasetInput!) { importDataset(input: $i) { id } }`, { i: { name: 'observed', csvPath: fx.csvPath } })).json()) as any;
-    const job = await waitForJob({ data: async (q: string, v: any) => ((await (await post(q, v)).json()) as any).data } as unknown as TestServer, data.importDataset.id);
+    const job = await waitForJob(client, data.importDataset.id);
     expect(job.status).toBe('SUCCEEDED');
     expect(lines.find((l) => l.jobId === job.id && l.msg === 'job succeeded')).toMatchObject({ kind: 'dataset-import', attempt: 1 });
   });
@@ -99,10 +101,12 @@ describe('observability', () => {
 
     // the gauge is read from the database on each scrape
     const fx = await writeDataset('ImageID,Labels,Caption\n1.jpg,1,"a"\n');
-    await post(`mutation($i: ImportDatasetInput!) { importDataset(input: $i) { id } }`, { i: { name: 'second', csvPath: fx.csvPath } });
+    const second = (await (await post(`mutation($i: ImportDatasetInput!) { importDataset(input: $i) { id } }`, { i: { name: 'second', csvPath: fx.csvPath } })).json()) as any;
     const after = parseMetrics(await (await fetch(`${base}/metrics`)).text());
     const imports = ['QUEUED', 'RUNNING', 'SUCCEEDED'].map((s) => after.get(`tagfusion_jobs{kind="dataset-import",status="${s}"}`)!);
     expect(imports.reduce((a, b) => a + b, 0)).toBe(2);
+    // finished before the next test takes the database away from under the runner
+    expect((await waitForJob(client, second.data.importDataset.id)).status).toBe('SUCCEEDED');
   });
 
   // Last: it stops the runner and breaks the database connection under the running server.
