@@ -9,7 +9,8 @@
  * answer came"), and latency counts from the scheduled time, so a slow server cannot hide its
  * queueing (coordinated omission). `--write-every 0 --read-every 0` sends back to back instead:
  * the saturation point of the machine. Meanwhile a real sweep (`--sweep-trials`, 0 for none)
- * trains in a `tagfusion worker` process of its own at a low CPU priority (`--sweep-nice`).
+ * trains in a `tagfusion worker` process of its own (`--sweep-in server`: in the API server, as
+ * `npm start` does on one machine), its job threads at `--sweep-priority` (TAGFUSION_JOB_CPU_PRIORITY).
  * Checks: no errors, every subscription received every epoch of its run; reports read latency
  * (p50/p95), metric ingestion (points/s). Prints a table and writes bench/results/load.json.
  *
@@ -48,8 +49,10 @@ const { values: opts } = parseArgs({
     'sweep-epochs': { type: 'string', default: '150' },
     /** captions in its dataset (20000: as many as the competition's training file, slower epochs) */
     'sweep-samples': { type: 'string', default: '2000' },
-    /** CPU priority of its worker process (nice value; 19: idle time only) */
-    'sweep-nice': { type: 'string', default: '19' },
+    /** CPU priority of its job threads: normal, low (nice 19) or idle (SCHED_IDLE) */
+    'sweep-priority': { type: 'string', default: 'idle' },
+    /** who trains it: a worker process of its own, or the API server itself */
+    'sweep-in': { type: 'string', default: 'worker' },
   },
 });
 const CLIENTS = Number(opts.clients);
@@ -62,7 +65,11 @@ const WRITE_EVERY = Number(opts['write-every']);
 const READ_EVERY = Number(opts['read-every']);
 const SWEEP_TRIALS = Number(opts['sweep-trials']);
 const SWEEP_EPOCHS = Number(opts['sweep-epochs']);
-const SWEEP_NICE = Number(opts['sweep-nice']);
+const SWEEP_PRIORITY = opts['sweep-priority'];
+const SWEEP_IN = opts['sweep-in'];
+if (!['normal', 'low', 'idle'].includes(SWEEP_PRIORITY)) throw new Error('--sweep-priority must be normal, low or idle');
+if (!['worker', 'server'].includes(SWEEP_IN)) throw new Error('--sweep-in must be worker or server');
+const sweepInServer = SWEEP_TRIALS > 0 && SWEEP_IN === 'server';
 const SWEEP_SAMPLES = Number(opts['sweep-samples']);
 const RUNS = 50; // runs being written; subscriptions spread over them
 const DB_NAME = 'tagfusion_bench_load';
@@ -75,8 +82,10 @@ const port = await freePort();
 // BENCH_SERVER_NODE_ARGS passes node flags to the server only, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
 const nodeArgs = process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
 const env = { ...process.env, DATABASE_URL: benchDatabaseUrl(DB_NAME), TAGFUSION_AUTH: 'open', TAGFUSION_DATA_DIR: mkdtempSync(join(tmpdir(), 'tagfusion-load-')), LOG_LEVEL: 'warn' };
-const server = spawn(process.execPath, [...nodeArgs, join(projectRoot, 'bin', 'tagfusion.js'), 'serve', '--no-work'], {
-  env: { ...env, PORT: String(port), HOST: '127.0.0.1' },
+// whoever trains the sweep: one job thread at the chosen priority, no grace period at the end
+const trainerEnv = { TAGFUSION_WORKER_THREADS: '1', TAGFUSION_JOB_CPU_PRIORITY: SWEEP_PRIORITY, TAGFUSION_DRAIN_SECONDS: '0' };
+const server = spawn(process.execPath, [...nodeArgs, join(projectRoot, 'bin', 'tagfusion.js'), 'serve', ...(sweepInServer ? [] : ['--no-work'])], {
+  env: { ...env, PORT: String(port), HOST: '127.0.0.1', ...(sweepInServer ? trainerEnv : {}) },
   stdio: ['ignore', 'inherit', 'inherit'],
 });
 const url = `http://127.0.0.1:${port}/graphql`;
@@ -98,19 +107,18 @@ for (let i = 0; ; i++) {
   }
 }
 
-// A sweep trained while the load runs, by a worker process of its own. On a deployment workers
-// have their own machines; here it shares the 2 cores, at the lowest CPU priority by default
-// (nice 19: time the server and PostgreSQL leave idle), so that what is measured is the server
-// beside a sweep's events and epoch writes, not the sweep's claim on the CPU (--sweep-nice 10
-// shows that claim).
+// A sweep trained while the load runs, by a worker process of its own or by the server. On a
+// deployment workers have their own machines; here training shares the 2 cores, its threads at
+// SCHED_IDLE by default (CPU time the server and PostgreSQL leave), so that what is measured is
+// the server beside a sweep's events and epoch writes. `--sweep-priority normal` or `low` shows
+// what training at those priorities takes from the API.
 let worker: ChildProcess | undefined;
 let sweepId: string | undefined;
 const JOB = `query($id: ID!) { job(id: $id) { status error dataset { id } } }`;
 if (SWEEP_TRIALS > 0) {
-  worker = spawn('nice', ['-n', String(SWEEP_NICE), process.execPath, join(projectRoot, 'bin', 'tagfusion.js'), 'worker'], {
-    env: { ...env, TAGFUSION_WORKER_THREADS: '1', TAGFUSION_DRAIN_SECONDS: '0' },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
+  if (!sweepInServer) {
+    worker = spawn(process.execPath, [join(projectRoot, 'bin', 'tagfusion.js'), 'worker'], { env: { ...env, ...trainerEnv }, stdio: ['ignore', 'inherit', 'inherit'] });
+  }
   const fx = await captionDataset(SWEEP_SAMPLES);
   const { importDataset } = await gql(`mutation($input: ImportDatasetInput!) { importDataset(input: $input) { id } }`, { input: { name: 'load', csvPath: fx.csvPath } });
   let job;
@@ -282,7 +290,7 @@ const rows: [string, string, string][] = [
   ['ingestion (points/s over the run)', (points / elapsed).toFixed(0), '≥ 20,000'],
   ['subscription events expected / missing', `${expectedEvents} / ${missing}`, 'none missing'],
   ['subscription errors', String(subErrors.length), '0'],
-  [`sweep trained meanwhile (nice ${SWEEP_NICE}): status, trials succeeded / started, epochs recorded`, sweepSummary ? `${sweepSummary.status}, ${sweepSummary.succeeded} / ${sweepSummary.trials}, ${sweepSummary.epochs}${sweepSummary.finishedAtSecond == null ? ', still running at the end' : `, finished at second ${sweepSummary.finishedAtSecond.toFixed(1)} of the measured window`}` : 'none', ''],
+  [`sweep trained meanwhile (by the ${SWEEP_IN}, job threads ${SWEEP_PRIORITY}): status, trials succeeded / started, epochs recorded`, sweepSummary ? `${sweepSummary.status}, ${sweepSummary.succeeded} / ${sweepSummary.trials}, ${sweepSummary.epochs}${sweepSummary.finishedAtSecond == null ? ', still running at the end' : `, finished at second ${sweepSummary.finishedAtSecond.toFixed(1)} of the measured window`}` : 'none', ''],
 ];
 console.log(`\nload average before: ${load.toFixed(2)}`);
 console.log('| measure | value | target |\n| --- | --- | --- |');
@@ -296,7 +304,7 @@ console.log('read p95 per second (ms):', perSecond.map((p) => p.p95.toFixed(0)).
 mkdirSync(join(projectRoot, 'bench', 'results'), { recursive: true });
 writeFileSync(
   join(projectRoot, 'bench', 'results', 'load.json'),
-  JSON.stringify({ warmupSeconds: WARMUP, clients: CLIENTS, writers: WRITERS, subscriptions: SUBSCRIPTIONS, seconds: elapsed, pointsPerCall: POINTS, writeEveryMs: WRITE_EVERY, readEveryMs: READ_EVERY, errors, reads: readMs.length, readP50: q(0.5), readP95: q(0.95), writes: writeMs.length, writeP50: qw(0.5), writeP95: qw(0.95), points, pointsPerSecond: points / elapsed, expectedEvents, missing, loadBefore: load, errorSamples, perSecond, sweep: sweepSummary ? { ...sweepSummary, nice: SWEEP_NICE, samples: SWEEP_SAMPLES, epochsPerTrial: SWEEP_EPOCHS } : null }, null, 2),
+  JSON.stringify({ warmupSeconds: WARMUP, clients: CLIENTS, writers: WRITERS, subscriptions: SUBSCRIPTIONS, seconds: elapsed, pointsPerCall: POINTS, writeEveryMs: WRITE_EVERY, readEveryMs: READ_EVERY, errors, reads: readMs.length, readP50: q(0.5), readP95: q(0.95), writes: writeMs.length, writeP50: qw(0.5), writeP95: qw(0.95), points, pointsPerSecond: points / elapsed, expectedEvents, missing, loadBefore: load, errorSamples, perSecond, sweep: sweepSummary ? { ...sweepSummary, trainedBy: SWEEP_IN, cpuPriority: SWEEP_PRIORITY, samples: SWEEP_SAMPLES, epochsPerTrial: SWEEP_EPOCHS } : null }, null, 2),
 );
 await ws.dispose();
 for (const p of [server, worker]) {

@@ -23,6 +23,7 @@ import { WebhookService } from './webhooks/service.js';
 import { PredictionService } from './prediction/service.js';
 import { AuthService } from './auth/service.js';
 import { createBlobStore, mountStore } from './storage/mirror.js';
+import { schedIdleAvailable } from './workers/cpu-priority.js';
 
 /** The services a resolver or CLI command calls. */
 export interface Services {
@@ -109,7 +110,9 @@ export async function startApp(config: Config, options: AppOptions): Promise<App
     closers.push(() => services.predictions.close());
     let runner: JobRunner | undefined;
     if (options.workJobs) {
-      const pool = new WorkerPool(config.workerThreads);
+      const priority = config.jobCpuPriority ?? 'normal';
+      if (priority === 'idle' && !schedIdleAvailable()) log.warn('job threads at CPU priority idle need Linux and chrt (util-linux); they run at nice 19 instead');
+      const pool = new WorkerPool(config.workerThreads, priority);
       closers.push(() => pool.close());
       runner = new JobRunner({
         db,

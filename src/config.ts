@@ -1,6 +1,7 @@
 import { delimiter, resolve } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
+import { CPU_PRIORITIES, type CpuPriority } from './workers/cpu-priority.js';
 
 /** Server and worker settings, read from the environment (see README, "Configuration"). */
 export interface Config {
@@ -14,6 +15,11 @@ export interface Config {
   device: 'auto' | 'cpu' | 'gpu';
   /** Worker threads in the piscina pool. */
   workerThreads: number;
+  /**
+   * CPU priority of the job threads (training, feature extraction) beside the API thread and
+   * PostgreSQL; unset: `idle` in `serve`, which answers the API from the same process, else `normal`.
+   */
+  jobCpuPriority: CpuPriority | undefined;
   /** Jobs one process works at the same time. */
   jobConcurrency: number;
   /** A running job whose heartbeat is older than this is considered orphaned. */
@@ -79,6 +85,7 @@ const schema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   TAGFUSION_DEVICE: z.enum(['auto', 'cpu', 'gpu'], { message: 'TAGFUSION_DEVICE must be auto, cpu or gpu' }).default('auto'),
   TAGFUSION_WORKER_THREADS: positiveInt('TAGFUSION_WORKER_THREADS').max(64).optional(),
+  TAGFUSION_JOB_CPU_PRIORITY: z.enum(CPU_PRIORITIES, { message: 'TAGFUSION_JOB_CPU_PRIORITY must be normal, low or idle' }).optional(),
   TAGFUSION_JOB_CONCURRENCY: positiveInt('TAGFUSION_JOB_CONCURRENCY').max(64).default(2),
   TAGFUSION_JOB_STALE_SECONDS: positiveInt('TAGFUSION_JOB_STALE_SECONDS').default(60),
   TAGFUSION_DRAIN_SECONDS: z.coerce
@@ -145,6 +152,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     device: e.TAGFUSION_DEVICE,
     // Leave a core for the main thread's database and GraphQL work.
     workerThreads: e.TAGFUSION_WORKER_THREADS ?? Math.max(1, availableParallelism() - 1),
+    jobCpuPriority: e.TAGFUSION_JOB_CPU_PRIORITY,
     jobConcurrency: e.TAGFUSION_JOB_CONCURRENCY,
     jobStaleSeconds: e.TAGFUSION_JOB_STALE_SECONDS,
     drainSeconds: e.TAGFUSION_DRAIN_SECONDS,

@@ -31,7 +31,9 @@ function closeOnSignal(app: App, http?: HttpServer) {
 }
 
 export async function serveCommand(options: { work: boolean }) {
-  const config = loadConfig();
+  const loaded = loadConfig();
+  // Job threads here share the cores with the API thread: they take only CPU time it leaves.
+  const config = { ...loaded, jobCpuPriority: loaded.jobCpuPriority ?? 'idle' } as const;
   const app = await startApp(config, { workJobs: options.work });
   const http = await startHttpServer(app);
   app.log.info(
@@ -40,6 +42,7 @@ export async function serveCommand(options: { work: boolean }) {
       database: config.databaseUrl ? redactUrl(config.databaseUrl) : `embedded PGlite in ${config.dataDir}`,
       worksJobs: options.work,
       workerThreads: config.workerThreads,
+      ...(options.work ? { jobCpuPriority: config.jobCpuPriority } : {}),
     },
     `tagfusion listening on ${http.url}`,
   );
@@ -49,7 +52,7 @@ export async function serveCommand(options: { work: boolean }) {
 export async function workerCommand() {
   const config = loadConfig();
   const app = await startApp(config, { workJobs: true });
-  app.log.info({ workerThreads: config.workerThreads, concurrency: config.jobConcurrency }, 'tagfusion worker started');
+  app.log.info({ workerThreads: config.workerThreads, concurrency: config.jobConcurrency, jobCpuPriority: config.jobCpuPriority ?? 'normal' }, 'tagfusion worker started');
   closeOnSignal(app);
 }
 

@@ -1,6 +1,7 @@
 import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { workerScript } from '../paths.js';
+import type { CpuPriority } from '../workers/cpu-priority.js';
 import { TASK_DONE } from '../workers/finishing.js';
 
 /** Longest wait for a finished task's last messages (they are normally a tick behind). */
@@ -24,12 +25,13 @@ export interface RunTaskOptions {
 export class WorkerPool {
   private readonly piscina: Piscina;
 
-  constructor(threads: number) {
+  constructor(threads: number, cpuPriority: CpuPriority = 'normal') {
     this.piscina = new Piscina({
       filename: workerScript('index'),
       minThreads: 0,
       maxThreads: threads,
       idleTimeout: 30_000,
+      workerData: { cpuPriority },
     });
   }
 

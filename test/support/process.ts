@@ -1,7 +1,21 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { projectRoot } from '../../src/paths.js';
+
+/** Linux's SCHED_IDLE scheduling policy, as /proc shows it. */
+export const SCHED_IDLE = 5;
+
+/** Every thread of process `pid` with its nice value and scheduling policy, from /proc (Linux). */
+export function threadsOf(pid: number): { tid: number; nice: number; policy: number }[] {
+  return readdirSync(`/proc/${pid}/task`).map((tid) => {
+    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    // the fields after the command name (in parentheses, which may hold spaces): nice is field 19, policy 41
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { tid: Number(tid), nice: Number(f[16]), policy: Number(f[38]) };
+  });
+}
 
 /** A free TCP port on loopback. */
 export async function freePort(): Promise<number> {
