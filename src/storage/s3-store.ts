@@ -4,7 +4,8 @@ import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
 import type { StoreConfig } from '../config.js';
 import { errors, isAppError } from '../errors.js';
 import type { BlobStore } from './blob-store.js';
@@ -23,13 +24,22 @@ const reason = (err: unknown) => {
   return `${e.name ?? 'Error'}: ${e.message ?? String(err)}${status}`;
 };
 
+/**
+ * Files up to one part go up in a single PutObject; larger ones in parts of this size, 4 at a
+ * time (S3 allows 10,000 parts of at least 5 MiB: 64 MiB parts reach 640 GB per file).
+ */
+export const DEFAULT_PART_BYTES = 64 * 1024 * 1024;
+
 /** A bucket on S3 or an S3-compatible server (MinIO, Ceph, R2, a local test server). */
 export class S3Store implements BlobStore {
   readonly remote = true;
   readonly location: string;
   private readonly client: S3Client;
 
-  constructor(private readonly config: S3Config) {
+  constructor(
+    private readonly config: S3Config,
+    private readonly partBytes = DEFAULT_PART_BYTES,
+  ) {
     this.location = `s3://${config.bucket}${config.prefix ? `/${config.prefix}` : ''}`;
     this.client = new S3Client({
       region: config.region,
@@ -46,8 +56,15 @@ export class S3Store implements BlobStore {
 
   async put(localPath: string, key: string): Promise<void> {
     try {
-      const { size } = await stat(localPath);
-      await this.client.send(new PutObjectCommand({ Bucket: this.config.bucket, Key: this.key(key), Body: createReadStream(localPath), ContentLength: size }));
+      // A failed multipart upload is aborted (leavePartsOnError false): no parts left to pay for.
+      const upload = new Upload({
+        client: this.client,
+        params: { Bucket: this.config.bucket, Key: this.key(key), Body: createReadStream(localPath) },
+        partSize: this.partBytes,
+        queueSize: 4,
+        leavePartsOnError: false,
+      });
+      await upload.done();
     } catch (err) {
       throw isAppError(err) ? err : errors.storeRequestFailed('upload', key, this.location, reason(err));
     }

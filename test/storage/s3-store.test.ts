@@ -8,12 +8,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { S3Store } from '../../src/storage/s3-store.js';
 import { mountStore, mirrorFor } from '../../src/storage/mirror.js';
-import { startLocalS3, type LocalS3 } from '../support/s3.js';
+import { refusingProxy, startLocalS3, type LocalS3 } from '../support/s3.js';
 
-const storeFor = (env: Record<string, string>) => {
+const storeFor = (env: Record<string, string>, partBytes?: number) => {
   const { store } = loadConfig(env);
   if (store.kind !== 's3') throw new Error('expected an s3 store');
-  return new S3Store(store);
+  return new S3Store(store, partBytes);
 };
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -108,6 +108,40 @@ describe('S3 store against a local S3-compatible server (s3rver)', () => {
     // An older complete copy stays untouched by a failed download, and a good one replaces it whole.
     await store.get('features/cut/part-00000.f32', join(dir, 'part-00000.f32'));
     expect(statSync(join(dir, 'part-00000.f32')).size).toBe(payload.length);
+  });
+
+  it('uploads a file larger than a part in parts, byte for byte; a refused part leaves no object', async () => {
+    const MiB = 1024 * 1024;
+    const big = randomBytes(12 * MiB + 5);
+    writeFileSync(join(work, 'large.bin'), big);
+    // every request goes through a proxy that notes it, and refuses the second part of keys under refused/
+    const seen: string[] = [];
+    const proxy = await refusingProxy(s3.endpoint, (method, path) => {
+      seen.push(`${method} ${path}`);
+      return path.includes('/refused/') && /[?&]partNumber=2(&|$)/.test(path);
+    });
+    const parted = storeFor({ ...s3.env('unit/prefix'), TAGFUSION_S3_ENDPOINT: proxy.endpoint }, 5 * MiB);
+    try {
+      await parted.put(join(work, 'large.bin'), 'artifacts/run-parts/bert/model.safetensors');
+      const parts = seen.filter((r) => r.startsWith('PUT') && r.includes('model.safetensors') && /partNumber=\d/.test(r));
+      expect(parts).toHaveLength(3); // 5 + 5 + 2 MiB
+      await store.get('artifacts/run-parts/bert/model.safetensors', join(work, 'large-back.bin'));
+      expect(sha(readFileSync(join(work, 'large-back.bin')))).toBe(sha(big));
+      // a file within one part is a single PutObject
+      seen.length = 0;
+      await parted.put(join(work, 'small.json'), 'artifacts/run-parts/model.json');
+      expect(seen.filter((r) => r.includes('model.json'))).toEqual([expect.stringMatching(/^PUT [^?]*model\.json\?x-id=PutObject$/)]);
+
+      const err = await parted.put(join(work, 'large.bin'), 'artifacts/refused/model.safetensors').catch((e) => e);
+      expect(err.code).toBe('STORE_UNAVAILABLE');
+      expect(err.message).toContain('artifacts/refused/model.safetensors');
+      expect(await store.has('artifacts/refused/model.safetensors')).toBe(false);
+      // the upload was aborted, not left with its parts
+      expect(seen.some((r) => r.startsWith('DELETE') && r.includes('refused/model.safetensors?uploadId='))).toBe(true);
+    } finally {
+      parted.close();
+      await proxy.close();
+    }
   });
 
   it('reports a refused request without the secret key', async () => {
