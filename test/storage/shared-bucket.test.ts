@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -55,6 +55,7 @@ describe.each(DB_KINDS)('artifacts and feature caches in a bucket (%s)', (kind) 
   let second: TestServer | undefined;
   let datasetId: string;
   let runId: string;
+  let bertRunId: string;
   let featureSets: { id: string; path: string; seconds: number }[];
   const work = mkdtempSync(join(tmpdir(), 'tagfusion-bucket-check-'));
 
@@ -99,6 +100,14 @@ describe.each(DB_KINDS)('artifacts and feature caches in a bucket (%s)', (kind) 
     const prefix = `features/${featureSets[0].path.split('\\').join('/')}/`;
     expect((await bucket.list(prefix)).sort()).toEqual(local);
     for (const name of local) expect(sha(await object(prefix + name)), name).toBe(sha(readFileSync(join(dir, name))));
+
+    // A fine-tuned BERT is a folder beside the head: every file of it goes up too.
+    bertRunId = (await train(first, { datasetId, head: 'TEXT_FINETUNE', epochs: 1, learningRate: 0.003, batchSize: 32, maxLength: 24, seed: 3 })).id;
+    const bertDir = join(artifactRoot(first.app.config), bertRunId, 'bert');
+    const bertFiles = readdirSync(bertDir).sort();
+    expect(bertFiles).toEqual(expect.arrayContaining(['config.json', 'model.safetensors', 'vocab.txt']));
+    expect((await bucket.list(`artifacts/${bertRunId}/bert/`)).sort()).toEqual(bertFiles);
+    for (const name of bertFiles) expect(sha(await object(`artifacts/${bertRunId}/bert/${name}`)), name).toBe(sha(readFileSync(join(bertDir, name))));
   }, 180_000);
 
   it('lets another machine, whose folder never saw the files, register, predict, reuse the features and serve submissions', async () => {
@@ -121,6 +130,14 @@ describe.each(DB_KINDS)('artifacts and feature caches in a bucket (%s)', (kind) 
     const { predict } = await other.data(PREDICT, { inputs: [{ caption: 'a dog and a man near the park' }] });
     expect(predict.model.runId).toBe(runId);
     expect(predict.predictions[0].labels.length).toBeGreaterThan(0);
+
+    // The fine-tuned BERT's folder is fetched as well, and predicts as it did where it was trained.
+    const bertPath = join(artifactRoot(other.app.config), bertRunId, 'bert', 'model.safetensors');
+    expect(existsSync(bertPath)).toBe(false);
+    await other.data(REGISTER, { input: { runId: bertRunId, model: 'shared-bert' } });
+    const bertPredict = await other.data(PREDICT.replace('shared/1', 'shared-bert/1'), { inputs: [{ caption: 'a dog and a man near the park' }] });
+    expect(bertPredict.predict.model.runId).toBe(bertRunId);
+    expect(existsSync(bertPath)).toBe(true);
 
     // Another head on the same dataset and encoder: the FeatureSet row is reused, its parts downloaded.
     const again = await train(other, { datasetId, head: 'TEXT', epochs: 2, learningRate: 0.05, batchSize: 32, seed: 4 });
