@@ -20,6 +20,8 @@ export interface Config {
    * PostgreSQL; unset: `idle` in `serve`, which answers the API from the same process, else `normal`.
    */
   jobCpuPriority: CpuPriority | undefined;
+  /** A worker's monitoring port (/metrics, /healthz); unset: none. `serve` has them on its own port. */
+  metricsPort: number | undefined;
   /** Jobs one process works at the same time. */
   jobConcurrency: number;
   /** A running job whose heartbeat is older than this is considered orphaned. */
@@ -86,6 +88,7 @@ const schema = z.object({
   TAGFUSION_DEVICE: z.enum(['auto', 'cpu', 'gpu'], { message: 'TAGFUSION_DEVICE must be auto, cpu or gpu' }).default('auto'),
   TAGFUSION_WORKER_THREADS: positiveInt('TAGFUSION_WORKER_THREADS').max(64).optional(),
   TAGFUSION_JOB_CPU_PRIORITY: z.enum(CPU_PRIORITIES, { message: 'TAGFUSION_JOB_CPU_PRIORITY must be normal, low or idle' }).optional(),
+  TAGFUSION_METRICS_PORT: positiveInt('TAGFUSION_METRICS_PORT').max(65535, 'TAGFUSION_METRICS_PORT must be at most 65535').optional(),
   TAGFUSION_JOB_CONCURRENCY: positiveInt('TAGFUSION_JOB_CONCURRENCY').max(64).default(2),
   TAGFUSION_JOB_STALE_SECONDS: positiveInt('TAGFUSION_JOB_STALE_SECONDS').default(60),
   TAGFUSION_DRAIN_SECONDS: z.coerce
@@ -153,6 +156,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     // Leave a core for the main thread's database and GraphQL work.
     workerThreads: e.TAGFUSION_WORKER_THREADS ?? Math.max(1, availableParallelism() - 1),
     jobCpuPriority: e.TAGFUSION_JOB_CPU_PRIORITY,
+    metricsPort: e.TAGFUSION_METRICS_PORT,
     jobConcurrency: e.TAGFUSION_JOB_CONCURRENCY,
     jobStaleSeconds: e.TAGFUSION_JOB_STALE_SECONDS,
     drainSeconds: e.TAGFUSION_DRAIN_SECONDS,

@@ -1,14 +1,15 @@
 import { startApp, type App } from '../app.js';
 import { loadConfig } from '../config.js';
 import { redactUrl } from '../logger.js';
-import { startHttpServer, type HttpServer } from '../server/http.js';
+import { startHttpServer } from '../server/http.js';
+import { startMetricsServer } from '../server/metrics-server.js';
 
 /**
  * On SIGINT/SIGTERM: stops taking requests, drains jobs (stop claiming, let running ones finish
  * for TAGFUSION_DRAIN_SECONDS, hand the rest back to the queue), then closes in order. A second
  * signal exits at once.
  */
-function closeOnSignal(app: App, http?: HttpServer) {
+function closeOnSignal(app: App, http?: { close(): Promise<void> }) {
   let closing = false;
   const shutdown = async (signal: string) => {
     if (closing) process.exit(1);
@@ -52,8 +53,12 @@ export async function serveCommand(options: { work: boolean }) {
 export async function workerCommand() {
   const config = loadConfig();
   const app = await startApp(config, { workJobs: true });
-  app.log.info({ workerThreads: config.workerThreads, concurrency: config.jobConcurrency, jobCpuPriority: config.jobCpuPriority ?? 'normal' }, 'tagfusion worker started');
-  closeOnSignal(app);
+  const monitoring = config.metricsPort ? await startMetricsServer(app, config.metricsPort) : undefined;
+  app.log.info(
+    { workerThreads: config.workerThreads, concurrency: config.jobConcurrency, jobCpuPriority: config.jobCpuPriority ?? 'normal', metrics: monitoring?.url ?? null },
+    'tagfusion worker started',
+  );
+  closeOnSignal(app, monitoring);
 }
 
 export async function migrateCommand() {

@@ -1,0 +1,35 @@
+import { createServer } from 'node:http';
+import express from 'express';
+import type { App } from '../app.js';
+import { requireToken } from '../auth/transport.js';
+import { createMetrics } from './metrics.js';
+
+export interface MetricsServer {
+  /** the address of GET /metrics */
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * A worker's monitoring port: GET /metrics (Prometheus text, behind a token when auth is
+ * required, as on the API servers) and GET /healthz. Job durations are counted by the process
+ * that works the jobs, so each worker is scraped itself.
+ */
+export async function startMetricsServer(app: App, port: number, host = app.config.host): Promise<MetricsServer> {
+  const metrics = createMetrics(app);
+  const routes = express();
+  routes.disable('x-powered-by');
+  routes.get('/healthz', (_req, res) => void res.type('text/plain').send('ok'));
+  routes.get('/metrics', requireToken(app.services.auth), metrics.handler);
+  const server = createServer(routes);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const address = server.address();
+  const actualPort = typeof address === 'object' && address ? address.port : port;
+  return {
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}/metrics`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
