@@ -30,7 +30,7 @@ describe('tagfusion serve', () => {
 
   // The API thread answers while training runs in the same process: job threads take leftover CPU only.
   it.skipIf(process.platform !== 'linux' || !schedIdleAvailable())('runs its job threads at SCHED_IDLE and its API thread at normal priority', async () => {
-    other = await createTestDatabase('pglite');
+    other = await createTestDatabase('pglite', { TAGFUSION_JOB_CPU_PRIORITY: '' }); // '' is unset: serve's default
     const server = await startServerProcess(other.env, await freePort());
     try {
       const fx = await labelledDataset(3);

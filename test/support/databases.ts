@@ -24,7 +24,9 @@ export interface TestDatabase {
  */
 export async function createTestDatabase(kind: DbKind, extraEnv: Record<string, string> = {}): Promise<TestDatabase> {
   const dataDir = mkdtempSync(join(tmpdir(), 'tagfusion-test-'));
-  const base = { TAGFUSION_DATA_DIR: dataDir, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', PORT: '4000', TAGFUSION_WORKER_THREADS: '2', TAGFUSION_AUTH: 'open', ...extraEnv };
+  // Job threads at normal priority: a `serve` process's would otherwise be SCHED_IDLE and wait for
+  // every other test process on the machine, which makes timings depend on the neighbours.
+  const base = { TAGFUSION_DATA_DIR: dataDir, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', PORT: '4000', TAGFUSION_WORKER_THREADS: '2', TAGFUSION_AUTH: 'open', TAGFUSION_JOB_CPU_PRIORITY: 'normal', ...extraEnv };
   if (kind === 'pglite') {
     return { config: loadConfig(base), env: base, drop: async () => rmSync(dataDir, { recursive: true, force: true }) };
   }
