@@ -8,7 +8,7 @@ import type { FinetuneInput } from '../workers/finetune.js';
 import type { EpochMessage } from '../workers/training.js';
 import { publishArtifactFolder, saveJson } from './artifact.js';
 import type { TrainingInput } from './input.js';
-import { finishRun, flatMetrics, recordEpoch } from './record.js';
+import { EpochWriter, finishRun, flatMetrics, recordEpoch } from './record.js';
 
 /**
  * BERT fine-tuned end to end with its classifier (the paper's text module). Captions of the
@@ -33,8 +33,10 @@ export async function finetuneText(ctx: JobContext, runs: RunService, runId: str
   const val = split([{ d: main, rows: rowsOf(main, 'VAL') }]);
   const dir = join(artifactRoot(ctx.config), runId);
   ctx.progress(0.02, `fine-tuning bert on ${train.captions.length} captions`);
-  let writing = Promise.resolve();
-  const result = await ctx.pool.run<FinetuneInput, { model: FinetunedModel; backend: string; bertSource: string; vocabSize: number }>(
+  // Epochs are written in order; a failed write stops the fine-tuning task and fails the attempt.
+  const epochs = new EpochWriter((report) => recordEpoch(runs, runId, report, main.classIds));
+  const result = await epochs.around(
+    ctx.pool.run<FinetuneInput, { model: FinetunedModel; backend: string; bertSource: string; vocabSize: number }>(
     'finetuneText',
     {
       device: ctx.config.device,
@@ -47,15 +49,15 @@ export async function finetuneText(ctx: JobContext, runs: RunService, runId: str
       config: { ...input, earlyStopping: input.earlyStopping ?? null, synonymRounds: input.augmentation.synonymRounds },
     },
     {
-      signal: ctx.signal,
+      signal: AbortSignal.any([ctx.signal, epochs.signal]),
       onMessage: (m) => {
         const { report } = m as EpochMessage;
-        writing = writing.then(() => recordEpoch(runs, runId, report, main.classIds));
+        epochs.push(report);
         ctx.progress((report.epoch + 1) / input.epochs, `epoch ${report.epoch + 1}: val micro-F1 ${report.val.metrics.microF1.toFixed(4)}`);
       },
     },
+    ),
   );
-  await writing;
   ctx.signal.throwIfAborted(); // a cancel that came while epochs were written still wins
   const { model, backend } = result;
   // The BERT folder goes up before model.json, which names it, and before the row.

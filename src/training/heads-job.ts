@@ -9,7 +9,7 @@ import type { EpochMessage, TrainModelInput, TrainingSource } from '../workers/t
 import { saveArtifact, toArtifact } from './artifact.js';
 import { loadTrainingDatasets, type ExtraTrainingData } from './datasets.js';
 import { DEFAULT_ENCODERS, type TrainingInput } from './input.js';
-import { finishRun, flatMetrics, recordEpoch } from './record.js';
+import { EpochWriter, finishRun, flatMetrics, recordEpoch } from './record.js';
 
 /** Share of the progress bar given to feature extraction (cached features make it instant). */
 const EXTRACTION_SHARE = 0.3;
@@ -90,17 +90,18 @@ export async function trainOnFeatures(ctx: JobContext, runs: RunService, runId: 
     config: { ...input, imageTokens, earlyStopping: input.earlyStopping ?? null, flipAugment: input.augmentation.flip },
   };
 
-  // Epochs are written in order: each waits for the previous write.
-  let writing = Promise.resolve();
-  const { model, backend } = await ctx.pool.run<TrainModelInput, { model: TrainedModel; backend: string }>('trainModel', task, {
-    signal: ctx.signal,
-    onMessage: (m) => {
-      const { report } = m as EpochMessage;
-      writing = writing.then(() => recordEpoch(runs, runId, report, main.classIds));
-      ctx.progress(EXTRACTION_SHARE + (1 - EXTRACTION_SHARE) * ((report.epoch + 1) / input.epochs), `epoch ${report.epoch + 1}: val micro-F1 ${report.val.metrics.microF1.toFixed(4)}`);
-    },
-  });
-  await writing;
+  // Epochs are written in order; a failed write stops the training task and fails the attempt.
+  const epochs = new EpochWriter((report) => recordEpoch(runs, runId, report, main.classIds));
+  const { model, backend } = await epochs.around(
+    ctx.pool.run<TrainModelInput, { model: TrainedModel; backend: string }>('trainModel', task, {
+      signal: AbortSignal.any([ctx.signal, epochs.signal]),
+      onMessage: (m) => {
+        const { report } = m as EpochMessage;
+        epochs.push(report);
+        ctx.progress(EXTRACTION_SHARE + (1 - EXTRACTION_SHARE) * ((report.epoch + 1) / input.epochs), `epoch ${report.epoch + 1}: val micro-F1 ${report.val.metrics.microF1.toFixed(4)}`);
+      },
+    }),
+  );
   // Epochs may be written after the pool finished; a cancel that came meanwhile still wins.
   ctx.signal.throwIfAborted();
 

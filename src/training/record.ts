@@ -22,6 +22,58 @@ export async function recordEpoch(runs: RunService, runId: string, r: EpochRepor
   await runs.recordEpoch(runId, r.epoch, metrics, classMetrics);
 }
 
+/**
+ * Writes a run's epochs in order while its training task goes on. A failed write must not be
+ * left unhandled until the task ends (Node ends the process on that): it is kept, later epochs
+ * are not written, `signal` aborts so that the caller can stop the task, and `done()` throws it.
+ */
+export class EpochWriter {
+  private chain: Promise<void> = Promise.resolve();
+  private failure: { error: unknown } | undefined;
+  private readonly stop = new AbortController();
+
+  constructor(private readonly write: (report: EpochReport) => Promise<void>) {}
+
+  /** aborts when a write failed */
+  get signal(): AbortSignal {
+    return this.stop.signal;
+  }
+
+  push(report: EpochReport): void {
+    this.chain = this.chain.then(async () => {
+      if (this.failure) return;
+      try {
+        await this.write(report);
+      } catch (error) {
+        this.failure = { error };
+        this.stop.abort(error);
+      }
+    });
+  }
+
+  /** Waits for every write; throws the first failure. */
+  async done(): Promise<void> {
+    await this.chain;
+    if (this.failure) throw this.failure.error;
+  }
+
+  /**
+   * Runs `task` (the pool task that reports the epochs) and waits for the writes. When a write
+   * failed, that failure is what is thrown, not the abort it caused.
+   */
+  async around<T>(task: Promise<T>): Promise<T> {
+    let result: T;
+    try {
+      result = await task;
+    } catch (err) {
+      await this.done();
+      throw err;
+    }
+    await this.done();
+    return result;
+  }
+}
+
 /** Records the artifact row, the summary and the final status. */
 export async function finishRun(ctx: JobContext, runs: RunService, runId: string, backend: string, saved: { uri: string; sizeBytes: number; checksum: string }, summary: Record<string, unknown>) {
   await ctx.db.prisma.artifact.upsert({
