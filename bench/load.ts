@@ -17,7 +17,7 @@
  *   BENCH_DATABASE_URL=postgresql://… npm run bench:load -- [--clients 50 --subscriptions 200 --seconds 20]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -114,12 +114,14 @@ for (let i = 0; ; i++) {
 // what training at those priorities takes from the API.
 let worker: ChildProcess | undefined;
 let sweepId: string | undefined;
+let sweepFixtureDir: string | undefined;
 const JOB = `query($id: ID!) { job(id: $id) { status error dataset { id } } }`;
 if (SWEEP_TRIALS > 0) {
   if (!sweepInServer) {
     worker = spawn(process.execPath, [join(projectRoot, 'bin', 'tagfusion.js'), 'worker'], { env: { ...env, ...trainerEnv }, stdio: ['ignore', 'inherit', 'inherit'] });
   }
   const fx = await captionDataset(SWEEP_SAMPLES);
+  sweepFixtureDir = fx.dir;
   const { importDataset } = await gql(`mutation($input: ImportDatasetInput!) { importDataset(input: $input) { id } }`, { input: { name: 'load', csvPath: fx.csvPath } });
   let job;
   for (;;) {
@@ -313,3 +315,5 @@ for (const p of [server, worker]) {
   await new Promise((r) => p.once('exit', r));
 }
 await withClient(benchAdminUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${DB_NAME} WITH (FORCE)`));
+// the server's data folder and the sweep's caption file: nothing of a run is left in /tmp
+for (const dir of [env.TAGFUSION_DATA_DIR, sweepFixtureDir]) if (dir) rmSync(dir, { recursive: true, force: true });
