@@ -306,7 +306,7 @@ console.log('read p95 per second (ms):', perSecond.map((p) => p.p95.toFixed(0)).
 mkdirSync(join(projectRoot, 'bench', 'results'), { recursive: true });
 writeFileSync(
   join(projectRoot, 'bench', 'results', 'load.json'),
-  JSON.stringify({ warmupSeconds: WARMUP, clients: CLIENTS, writers: WRITERS, subscriptions: SUBSCRIPTIONS, seconds: elapsed, pointsPerCall: POINTS, writeEveryMs: WRITE_EVERY, readEveryMs: READ_EVERY, errors, reads: readMs.length, readP50: q(0.5), readP95: q(0.95), writes: writeMs.length, writeP50: qw(0.5), writeP95: qw(0.95), points, pointsPerSecond: points / elapsed, expectedEvents, missing, loadBefore: load, errorSamples, perSecond, sweep: sweepSummary ? { ...sweepSummary, trainedBy: SWEEP_IN, cpuPriority: SWEEP_PRIORITY, samples: SWEEP_SAMPLES, epochsPerTrial: SWEEP_EPOCHS } : null }, null, 2),
+  JSON.stringify({ measuredFrom: new Date(measuredFrom).toISOString(), warmupSeconds: WARMUP, clients: CLIENTS, writers: WRITERS, subscriptions: SUBSCRIPTIONS, seconds: elapsed, pointsPerCall: POINTS, writeEveryMs: WRITE_EVERY, readEveryMs: READ_EVERY, errors, reads: readMs.length, readP50: q(0.5), readP95: q(0.95), writes: writeMs.length, writeP50: qw(0.5), writeP95: qw(0.95), points, pointsPerSecond: points / elapsed, expectedEvents, missing, loadBefore: load, errorSamples, perSecond, sweep: sweepSummary ? { ...sweepSummary, trainedBy: SWEEP_IN, cpuPriority: SWEEP_PRIORITY, samples: SWEEP_SAMPLES, epochsPerTrial: SWEEP_EPOCHS } : null }, null, 2),
 );
 await ws.dispose();
 for (const p of [server, worker]) {
