@@ -22,6 +22,7 @@ import { createLoaders } from '../resolvers/loaders.js';
 import { createErrorFormatter } from './errors.js';
 import { createMetrics, requestScope } from './metrics.js';
 import { assertQueryCost, limitRules } from './limits.js';
+import { listen } from './listen.js';
 
 export interface HttpServer {
   server: Server;
@@ -136,13 +137,7 @@ export async function startHttpServer(app: App, port = app.config.port, host = a
   if (existsSync(dashboards)) expressApp.use(express.static(dashboards));
   else expressApp.get('/', (_req, res) => void res.type('text/html').send(placeholderPage));
 
-  await new Promise<void>((resolve, reject) => {
-    httpServer.once('error', reject);
-    httpServer.listen(port, host, () => resolve());
-  });
-  const address = httpServer.address();
-  const actualPort = typeof address === 'object' && address ? address.port : port;
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}/graphql`;
+  const url = `${await listen(httpServer, port, host)}/graphql`;
   return {
     server: httpServer,
     url,

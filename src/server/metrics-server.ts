@@ -2,6 +2,7 @@ import { createServer } from 'node:http';
 import express from 'express';
 import type { App } from '../app.js';
 import { requireToken } from '../auth/transport.js';
+import { listen } from './listen.js';
 import { createMetrics } from './metrics.js';
 
 export interface MetricsServer {
@@ -22,14 +23,8 @@ export async function startMetricsServer(app: App, port: number, host = app.conf
   routes.get('/healthz', (_req, res) => void res.type('text/plain').send('ok'));
   routes.get('/metrics', requireToken(app.services.auth), metrics.handler);
   const server = createServer(routes);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolve());
-  });
-  const address = server.address();
-  const actualPort = typeof address === 'object' && address ? address.port : port;
   return {
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}/metrics`,
+    url: `${await listen(server, port, host)}/metrics`,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

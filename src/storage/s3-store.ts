@@ -28,7 +28,7 @@ const reason = (err: unknown) => {
  * Files up to one part go up in a single PutObject; larger ones in parts of this size, 4 at a
  * time (S3 allows 10,000 parts of at least 5 MiB: 64 MiB parts reach 640 GB per file).
  */
-export const DEFAULT_PART_BYTES = 64 * 1024 * 1024;
+const DEFAULT_PART_BYTES = 64 * 1024 * 1024;
 
 /** A bucket on S3 or an S3-compatible server (MinIO, Ceph, R2, a local test server). */
 export class S3Store implements BlobStore {

@@ -35,27 +35,27 @@ export async function finetuneText(ctx: JobContext, runs: RunService, runId: str
   ctx.progress(0.02, `fine-tuning bert on ${train.captions.length} captions`);
   // Epochs are written in order; a failed write stops the fine-tuning task and fails the attempt.
   const epochs = new EpochWriter((report) => recordEpoch(runs, runId, report, main.classIds));
-  const result = await epochs.around(
+  const result = await epochs.run(ctx.signal, (signal) =>
     ctx.pool.run<FinetuneInput, { model: FinetunedModel; backend: string; bertSource: string; vocabSize: number }>(
-    'finetuneText',
-    {
-      device: ctx.config.device,
-      source: { path: input.textEncoder?.path, hubId: input.textEncoder?.hubId },
-      maxLength: input.maxLength,
-      classes,
-      train,
-      val,
-      saveDir: join(dir, 'bert'),
-      config: { ...input, earlyStopping: input.earlyStopping ?? null, synonymRounds: input.augmentation.synonymRounds },
-    },
-    {
-      signal: AbortSignal.any([ctx.signal, epochs.signal]),
-      onMessage: (m) => {
-        const { report } = m as EpochMessage;
-        epochs.push(report);
-        ctx.progress((report.epoch + 1) / input.epochs, `epoch ${report.epoch + 1}: val micro-F1 ${report.val.metrics.microF1.toFixed(4)}`);
+      'finetuneText',
+      {
+        device: ctx.config.device,
+        source: { path: input.textEncoder?.path, hubId: input.textEncoder?.hubId },
+        maxLength: input.maxLength,
+        classes,
+        train,
+        val,
+        saveDir: join(dir, 'bert'),
+        config: { ...input, earlyStopping: input.earlyStopping ?? null, synonymRounds: input.augmentation.synonymRounds },
       },
-    },
+      {
+        signal,
+        onMessage: (m) => {
+          const { report } = m as EpochMessage;
+          epochs.push(report);
+          ctx.progress((report.epoch + 1) / input.epochs, `epoch ${report.epoch + 1}: val micro-F1 ${report.val.metrics.microF1.toFixed(4)}`);
+        },
+      },
     ),
   );
   ctx.signal.throwIfAborted(); // a cancel that came while epochs were written still wins

@@ -92,9 +92,9 @@ export async function trainOnFeatures(ctx: JobContext, runs: RunService, runId: 
 
   // Epochs are written in order; a failed write stops the training task and fails the attempt.
   const epochs = new EpochWriter((report) => recordEpoch(runs, runId, report, main.classIds));
-  const { model, backend } = await epochs.around(
+  const { model, backend } = await epochs.run(ctx.signal, (signal) =>
     ctx.pool.run<TrainModelInput, { model: TrainedModel; backend: string }>('trainModel', task, {
-      signal: AbortSignal.any([ctx.signal, epochs.signal]),
+      signal,
       onMessage: (m) => {
         const { report } = m as EpochMessage;
         epochs.push(report);

@@ -58,13 +58,14 @@ export class EpochWriter {
   }
 
   /**
-   * Runs `task` (the pool task that reports the epochs) and waits for the writes. When a write
-   * failed, that failure is what is thrown, not the abort it caused.
+   * Runs `task` (the pool task that reports the epochs) with a signal that aborts on `outer` or
+   * on a failed write, then waits for the writes. When a write failed, that failure is what is
+   * thrown, not the abort it caused.
    */
-  async around<T>(task: Promise<T>): Promise<T> {
+  async run<T>(outer: AbortSignal, task: (signal: AbortSignal) => Promise<T>): Promise<T> {
     let result: T;
     try {
-      result = await task;
+      result = await task(AbortSignal.any([outer, this.stop.signal]));
     } catch (err) {
       await this.done();
       throw err;

@@ -14,24 +14,23 @@ export type CpuPriority = (typeof CPU_PRIORITIES)[number];
  * Lowers the calling thread's priority, not its process's: on Linux nice values and scheduling
  * policies belong to threads, so a server's main thread keeps its own. Node has no call for
  * SCHED_IDLE, so `idle` runs util-linux's chrt on this thread's id; where that fails (no chrt,
- * not Linux) the thread gets nice 19. Returns what was applied, for the caller to report.
+ * not Linux) the thread gets nice 19.
  */
-export function lowerThreadPriority(priority: CpuPriority): CpuPriority {
-  if (priority === 'normal') return 'normal';
+export function lowerThreadPriority(priority: CpuPriority): void {
+  if (priority === 'normal') return;
   if (priority === 'idle') {
     try {
       const tid = readlinkSync('/proc/thread-self').split('/').pop()!;
       execFileSync('chrt', ['--idle', '--pid', '0', tid], { stdio: 'ignore', timeout: 5_000 });
-      return 'idle';
+      return;
     } catch {
       // fall through to nice, which every platform Node runs on has
     }
   }
   try {
     setPriority(0, 19);
-    return 'low';
   } catch {
-    return 'normal';
+    // not permitted here: the thread keeps its priority
   }
 }
 
@@ -44,4 +43,3 @@ export function schedIdleAvailable(): boolean {
     return false;
   }
 }
-

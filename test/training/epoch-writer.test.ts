@@ -46,25 +46,25 @@ describe('EpochWriter', () => {
     expect(unhandled).toEqual([]);
   });
 
-  it('around(): the task’s result once every epoch is written; the write’s failure rather than the abort it caused', async () => {
+  it('run(): the task’s result once every epoch is written; the write’s failure rather than the abort it caused', async () => {
     const ok = new EpochWriter(async () => {
       await sleep(5);
     });
     ok.push(report(0));
-    await expect(ok.around(Promise.resolve('model'))).resolves.toBe('model');
+    await expect(ok.run(new AbortController().signal, async () => 'model')).resolves.toBe('model');
 
     const refused = new Error('connection terminated');
     const failing = new EpochWriter(async () => {
       throw refused;
     });
-    // a task that stops when the writer's signal aborts, as a pool task does
-    const task = new Promise((_, reject) => failing.signal.addEventListener('abort', () => reject(new DOMException('The operation was aborted', 'AbortError'))));
+    // a task that stops when its signal aborts, as a pool task does
+    const task = (signal: AbortSignal) => new Promise((_, reject) => signal.addEventListener('abort', () => reject(new DOMException('The operation was aborted', 'AbortError'))));
     failing.push(report(0));
-    await expect(failing.around(task)).rejects.toBe(refused);
+    await expect(failing.run(new AbortController().signal, task)).rejects.toBe(refused);
 
     // a task that fails by itself is reported as it failed
     const broken = new EpochWriter(async () => undefined);
-    await expect(broken.around(Promise.reject(new Error('out of memory')))).rejects.toThrow('out of memory');
+    await expect(broken.run(new AbortController().signal, () => Promise.reject(new Error('out of memory')))).rejects.toThrow('out of memory');
     expect(unhandled).toEqual([]);
   });
 });
