@@ -49,6 +49,11 @@ export interface Config {
    * local admin, allowed only on a loopback HOST.
    */
   authMode: 'required' | 'open';
+  /**
+   * Web origins besides the server's own that may open WebSockets and send writes
+   * (`https://dash.example.com`); a page of any other origin is refused (src/server/request-guard.ts).
+   */
+  allowedOrigins: string[];
   /** Where artifacts, feature caches and submissions are shared (src/storage); the data folder by default. */
   store: StoreConfig;
 }
@@ -107,6 +112,11 @@ const schema = z.object({
   // 40 megapixels is a large camera photo; decoding one takes 120 MB as raw RGB. COCO's are 0.3.
   TAGFUSION_IMAGE_MAX_PIXELS: positiveInt('TAGFUSION_IMAGE_MAX_PIXELS').default(40_000_000),
   TAGFUSION_AUTH: z.enum(['required', 'open'], { message: 'TAGFUSION_AUTH must be required or open' }).optional(),
+  // Comma-separated origins as browsers send them: scheme://host[:port], nothing after.
+  TAGFUSION_ALLOWED_ORIGINS: z
+    .string()
+    .refine((v) => v.split(',').map((o) => o.trim()).filter(Boolean).every((o) => URL.canParse(o) && new URL(o).origin === o.replace(/\/$/, '').toLowerCase()), 'TAGFUSION_ALLOWED_ORIGINS must be a comma-separated list of origins such as https://dash.example.com (scheme, host and port only)')
+    .optional(),
   // s3://bucket or s3://bucket/prefix; bucket names as S3 allows them (3–63 lowercase letters, digits, dots, hyphens).
   TAGFUSION_STORE: z
     .string()
@@ -169,6 +179,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     csvMaxRecords: e.TAGFUSION_CSV_MAX_RECORDS,
     imageMaxPixels: e.TAGFUSION_IMAGE_MAX_PIXELS,
     authMode,
+    allowedOrigins: (e.TAGFUSION_ALLOWED_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean).map((o) => new URL(o).origin),
   };
 }
 

@@ -1,7 +1,8 @@
 import type { ApolloServerPlugin } from '@apollo/server';
-import type { RequestHandler } from 'express';
+import express, { type RequestHandler } from 'express';
 import { GraphQLError, Kind, type OperationDefinitionNode } from 'graphql';
 import { errors, type AppError } from '../errors.js';
+import { BODY_LIMIT_BYTES, PRE_AUTH_LIMIT_BYTES } from '../server/limits.js';
 import type { Actor } from '../registry/actor.js';
 import type { GraphQLContext } from '../resolvers/context.js';
 import { OPEN_FIELDS } from './roles.js';
@@ -57,6 +58,28 @@ export function requireToken(auth: AuthService): RequestHandler {
     identify(auth, req.headers.authorization).then(({ unauthenticated }) => {
       if (!unauthenticated) return next();
       res.status(401).set('www-authenticate', 'Bearer').json({ error: { code: unauthenticated.code, message: unauthenticated.message } });
+    }, next);
+  };
+}
+
+const parseAuthenticated = express.json({ limit: BODY_LIMIT_BYTES });
+const parseAnonymous = express.json({ limit: PRE_AUTH_LIMIT_BYTES });
+
+/**
+ * For /graphql: identifies the caller before the body is read, into `res.locals.who`. A token
+ * that is presented but unknown or revoked is refused with 401 at once; a request with no token
+ * may still ask for the open fields, so its body is read, under a small limit.
+ */
+export function identifyFirst(auth: AuthService): RequestHandler {
+  return (req, res, next) => {
+    identify(auth, req.headers.authorization).then((who) => {
+      res.locals.who = who;
+      if (!who.unauthenticated) return parseAuthenticated(req, res, next);
+      if (req.headers.authorization === undefined) return parseAnonymous(req, res, next);
+      res
+        .status(401)
+        .set('www-authenticate', 'Bearer')
+        .json({ errors: [{ message: who.unauthenticated.message, extensions: { code: who.unauthenticated.code } }] });
     }, next);
   };
 }

@@ -81,6 +81,10 @@ export async function saveDatasetVersion(prisma: PrismaClient, v: NewDatasetVers
 
 export const findDataset = (prisma: PrismaClient, id: string) => prisma.dataset.findUnique({ where: { id } });
 
+/** The image path (relative to the images folder) of one sample, or null. */
+export const findSampleImagePath = async (prisma: PrismaClient, datasetId: string, imageId: string) =>
+  (await prisma.sample.findUnique({ where: { datasetId_imageId: { datasetId, imageId } }, select: { imagePath: true } }))?.imagePath ?? null;
+
 export const listDatasets = (prisma: PrismaClient, name?: string) =>
   prisma.dataset.findMany({ where: name ? { name } : {}, orderBy: [{ name: 'asc' }, { version: 'desc' }] });
 

@@ -39,6 +39,7 @@ export class DatasetService {
   }
 
   find = (id: string) => repo.findDataset(this.db.prisma, id);
+  sampleImagePath = (datasetId: string, imageId: string) => repo.findSampleImagePath(this.db.prisma, datasetId, imageId);
   list = (name?: string) => repo.listDatasets(this.db.prisma, name);
   classes = (datasetIds: readonly string[]) => repo.listClasses(this.db.prisma, datasetIds);
   rejections = (datasetId: string, first: number, offset: number) => repo.listRejections(this.db.prisma, datasetId, first, offset);
