@@ -21,7 +21,7 @@ describe('embedded database folder', () => {
     await second.close();
   });
 
-  it('refuses a second process on the same folder, and takes over a dead one’s lock', async () => {
+  it('respects an older tagfusion’s pid file: refused while its process lives, taken over once it is dead', async () => {
     writeFileSync(join(dataDir, 'tagfusion.pid'), String(process.ppid)); // a live process
     await expect(openDatabase({ dataDir })).rejects.toMatchObject({ code: 'DATA_DIR_IN_USE' });
     writeFileSync(join(dataDir, 'tagfusion.pid'), '999999999'); // no such process
