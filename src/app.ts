@@ -93,7 +93,7 @@ export async function startApp(config: Config, options: AppOptions): Promise<App
     closers.push(() => queue.stop());
     const jobs = new JobService(db, queue, events);
     const training = new TrainingService(db, jobs);
-    const webhooks = new WebhookService(db, jobs);
+    const webhooks = new WebhookService(db, jobs, { allowPrivate: config.webhookAllowPrivate });
     const services: Services = {
       datasets: new DatasetService(db, jobs, config),
       runs: new RunService(db, events, { ...DEFAULT_WRITE_GATE, writers: config.metricWriters }),

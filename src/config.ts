@@ -50,6 +50,11 @@ export interface Config {
    */
   authMode: 'required' | 'open';
   /**
+   * Whether webhooks may target private, loopback, link-local and CGNAT addresses (an internal
+   * chat server); off, they are refused at creation and at delivery (src/webhooks/target.ts).
+   */
+  webhookAllowPrivate: boolean;
+  /**
    * Web origins besides the server's own that may open WebSockets and send writes
    * (`https://dash.example.com`); a page of any other origin is refused (src/server/request-guard.ts).
    */
@@ -112,6 +117,7 @@ const schema = z.object({
   // 40 megapixels is a large camera photo; decoding one takes 120 MB as raw RGB. COCO's are 0.3.
   TAGFUSION_IMAGE_MAX_PIXELS: positiveInt('TAGFUSION_IMAGE_MAX_PIXELS').default(40_000_000),
   TAGFUSION_AUTH: z.enum(['required', 'open'], { message: 'TAGFUSION_AUTH must be required or open' }).optional(),
+  TAGFUSION_WEBHOOK_ALLOW_PRIVATE: z.enum(['0', '1'], { message: 'TAGFUSION_WEBHOOK_ALLOW_PRIVATE must be 1 or 0' }).optional(),
   // Comma-separated origins as browsers send them: scheme://host[:port], nothing after.
   TAGFUSION_ALLOWED_ORIGINS: z
     .string()
@@ -179,6 +185,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     csvMaxRecords: e.TAGFUSION_CSV_MAX_RECORDS,
     imageMaxPixels: e.TAGFUSION_IMAGE_MAX_PIXELS,
     authMode,
+    webhookAllowPrivate: e.TAGFUSION_WEBHOOK_ALLOW_PRIVATE === '1',
     allowedOrigins: (e.TAGFUSION_ALLOWED_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean).map((o) => new URL(o).origin),
   };
 }

@@ -72,6 +72,8 @@ export const errors = {
       { key, location, action },
     ),
   webhookNotFound: (id: string) => new AppError('WEBHOOK_NOT_FOUND', `Webhook ${id} does not exist.`, { id }),
+  /** `reason` names the address range, never the URL (it may carry a token). */
+  webhookTargetRefused: (id: string, reason: string) => new AppError('WEBHOOK_TARGET_REFUSED', `Webhook ${id} was not sent: ${reason}.`, { id }),
   // Prediction (src/prediction)
   modelUnavailable: (reference: string, reason: string) => new AppError('MODEL_UNAVAILABLE', `Model ${reference} cannot be loaded: ${reason}.`, { model: reference }),
   pathNotAllowed: (what: string, path: string) =>

@@ -4,6 +4,7 @@ import type { AuditLog, ModelAlias, RegisteredModel, WebhookDelivery } from '../
 import type { AppEvent } from '../events/bus.js';
 import { errors } from '../errors.js';
 import { storedRule } from '../registry/promotion.js';
+import { urlFor } from '../webhooks/url.js';
 import type { Resolvers } from './__generated__/types.js';
 import type { GraphQLContext } from './context.js';
 
@@ -17,11 +18,16 @@ function pageSize(first: number | null | undefined, fallback: number): number {
   return n;
 }
 
-/** Opaque cursors: "o:<offset>" for pages by offset, "a:<id>" for the audit log's keyset pages. */
+/**
+ * Opaque cursors: "o:<offset>" for pages by offset, "a:<id>" for the audit log's keyset pages.
+ * Offsets stay below 10⁹ (a Postgres int) and ids below 10¹⁸ (a bigint): a longer number is no
+ * cursor of ours and would fail in the database rather than as bad input.
+ */
 const cursor = (kind: 'o' | 'a', value: number | bigint) => Buffer.from(`${kind}:${value}`).toString('base64url');
+const CURSOR_DIGITS = { o: 9, a: 18 } as const;
 function readCursor(kind: 'o' | 'a', raw: string | null | undefined): string | undefined {
   if (!raw) return undefined;
-  const m = new RegExp(`^${kind}:(\\d+)$`).exec(Buffer.from(raw, 'base64url').toString());
+  const m = new RegExp(`^${kind}:(\\d{1,${CURSOR_DIGITS[kind]}})$`).exec(Buffer.from(raw, 'base64url').toString());
   if (!m) throw errors.badInput('after is not a cursor returned by this query', { field: 'after' });
   return m[1];
 }
@@ -109,6 +115,7 @@ export const registryResolvers: Resolvers = {
     aliases: async (v, _, ctx) => (await registryLoaders(ctx).aliases.load(v.modelId)).filter((a) => a.versionId === v.id).map((a) => a.alias),
   },
   Webhook: {
+    url: (w, _, { actor }) => urlFor(actor, w.url),
     modelName: async (w, _, ctx) => (w.modelId ? ((await registryLoaders(ctx).model.load(w.modelId))?.name ?? null) : null),
     deliveries: async (w, { first, after }, { services }) => {
       const offset = Number(readCursor('o', after) ?? 0);

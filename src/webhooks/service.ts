@@ -12,6 +12,8 @@ import { findModelByName } from '../registry/repository.js';
 import { webhookDeliveryJob } from './delivery-job.js';
 import * as repo from './repository.js';
 import { newSecret } from './signing.js';
+import { resolveTarget } from './target.js';
+import { webhookUrl } from './url.js';
 
 type Tx = Prisma.TransactionClient;
 
@@ -30,10 +32,7 @@ export interface RegistryNotice {
 }
 
 const createInput = z.object({
-  url: z
-    .string()
-    .max(2000)
-    .refine((u) => URL.canParse(u) && ['http:', 'https:'].includes(new URL(u).protocol), 'must be an http:// or https:// URL'),
+  url: webhookUrl,
   model: modelName.nullish(),
   events: z.array(z.enum(REGISTRY_EVENT_TYPES as [RegistryEventType, ...RegistryEventType[]])).max(REGISTRY_EVENT_TYPES.length).nullish(),
 });
@@ -46,6 +45,8 @@ export class WebhookService {
   constructor(
     private readonly db: Database,
     private readonly jobs: JobService,
+    /** TAGFUSION_WEBHOOK_ALLOW_PRIVATE: whether targets on private networks may be registered */
+    private readonly options: { allowPrivate: boolean },
   ) {}
 
   /** Registers a webhook of one model or of all; admin only (it sends registry data out). */
@@ -54,6 +55,9 @@ export class WebhookService {
     const input = parse(createInput, raw);
     const model = input.model ? await findModelByName(this.db.prisma, input.model) : null;
     if (input.model && !model) throw errors.modelNotFound(input.model);
+    // Checked again at each delivery: the name may resolve elsewhere by then.
+    const target = await resolveTarget(new URL(input.url), this.options.allowPrivate);
+    if (!target.ok) throw errors.badInput(`url: ${target.reason}`, { field: 'url' });
     const secret = newSecret();
     const events = [...new Set(input.events ?? [])];
     const webhook = await this.db.prisma.$transaction(async (tx) => {

@@ -75,7 +75,8 @@ describe.each(DB_KINDS)('webhooks on %s', (kind) => {
   const deliveries = async (id: string) => (await data(DELIVERIES, { id })).webhook.deliveries.nodes;
 
   beforeAll(async () => {
-    db = await createTestDatabase(kind);
+    // The receivers listen on 127.0.0.1, which webhooks may target only when allowed (test/webhooks covers the refusals).
+    db = await createTestDatabase(kind, { TAGFUSION_WEBHOOK_ALLOW_PRIVATE: '1' });
     // Every log line, at every level, is kept to prove that no secret is ever written.
     const logger = pino({ level: 'trace' }, { write: (line: string) => void logs.push(line) });
     app = await startApp(db.config, { workJobs: true, logger });
@@ -92,6 +93,7 @@ describe.each(DB_KINDS)('webhooks on %s', (kind) => {
     const cases: [Record<string, unknown>, string, RegExp][] = [
       [{ url: 'ftp://example.com/x' }, 'BAD_INPUT', /^url: must be an http:\/\/ or https:\/\/ URL$/],
       [{ url: 'not a url' }, 'BAD_INPUT', /^url: must be an http/],
+      [{ url: 'https://bot:hunter2@127.0.0.1:1/x' }, 'BAD_INPUT', /^url: must not hold a user name or password \(user:pass@\)$/],
       [{ url: 'http://127.0.0.1:1/x', model: 'nope' }, 'MODEL_NOT_FOUND', /Model nope is not registered/],
     ];
     for (const [input, code, message] of cases) {
