@@ -4,7 +4,7 @@ import type { WorkerPool } from '../jobs/pool.js';
 import type { DevicePreference } from '../ml/backend.js';
 import type { EncoderSpec } from '../ml/encoders/registry.js';
 import type { EncoderInfo } from '../ml/encoders/types.js';
-import { errors } from '../errors.js';
+import { errors, isAppError } from '../errors.js';
 import type { EncoderTaskInput, ExtractPartInput, extractPart } from '../workers/features.js';
 import { fetchFeatureSet, publishPart, publishUnshared } from './shared-store.js';
 import { existingParts, featureSetDir, partCount, PART_SIZE, readSkipped, writeMeta, type SkippedItem } from './store.js';
@@ -60,12 +60,23 @@ export interface ExtractedSet {
 /**
  * Makes sure the features of (dataset, encoder, variant) are in the store, computing only the
  * missing parts in the worker pool, and records the set. Repeated calls cost one encoder
- * creation per worker thread and a directory listing. With a bucket, parts extracted elsewhere
+ * creation per worker thread and a read of the cached parts, whose checksums are checked: a
+ * truncated or damaged part is extracted again like a missing one. With a bucket, parts extracted elsewhere
  * are downloaded first (so only parts missing everywhere are computed, and an interrupted
  * extraction resumes on any machine), each new part is uploaded once written, and the row is
- * written only when every file of the set is in the bucket.
+ * written only when every file of the set is in the bucket. Failures other than the catalogue's
+ * name the dataset and the encoder.
  */
 export async function ensureFeatureSet(ctx: ExtractionContext, dataset: DatasetForExtraction, spec: EncoderSpec, variant: string): Promise<ExtractedSet> {
+  try {
+    return await ensure(ctx, dataset, spec, variant);
+  } catch (err) {
+    if (isAppError(err) || ctx.signal?.aborted) throw err;
+    throw new Error(`extracting the ${spec.id} features (${variant}) of dataset ${dataset.id} failed: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+async function ensure(ctx: ExtractionContext, dataset: DatasetForExtraction, spec: EncoderSpec, variant: string): Promise<ExtractedSet> {
   const started = performance.now();
   const base: EncoderTaskInput = { spec, fitCaptions: dataset.fitCaptions, device: ctx.device };
   const encoder = await ctx.pool.run<EncoderTaskInput, EncoderInfo>('encoderInfo', base, { signal: ctx.signal });

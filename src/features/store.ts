@@ -1,11 +1,15 @@
 import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
+import { encodePart, partDamage, partValues } from './part-file.js';
 
 /**
  * The feature cache on disk. A feature set is the output of one encoder version on one dataset
  * content (its checksum) for one input variant (original, flipped images, a synonym round of
  * the captions). It is written in parts of PART_SIZE samples, each written to a temporary file
- * and renamed, so an interrupted extraction resumes from the parts already there.
+ * and renamed, so an interrupted extraction resumes from the parts already there. Each part carries
+ * the checksum of its values (part-file.ts): a truncated or damaged part counts as missing, and
+ * the next extraction writes it again. Messages name the encoder, variant and dataset content,
+ * never the folder: they reach users, and the folder is the server's.
  */
 export const PART_SIZE = 256;
 
@@ -33,6 +37,16 @@ export function featureSetDir(root: string, k: FeatureSetKey): string {
   return join(root, safe(k.encoderId), safe(k.encoderVersion), safe(k.contentHash), safe(k.variant));
 }
 
+/** The set a folder holds, as messages name it: encoder, version, variant and dataset content (featureSetDir's layout). */
+export function describeSet(dir: string): string {
+  const [encoderId, version, contentHash, variant] = dir.split(sep).slice(-4);
+  return `the ${encoderId} features (encoder version ${version.slice(0, 12)}, variant ${variant}) of dataset content ${contentHash.slice(0, 12)}`;
+}
+
+/** A file-system error as users may read it: what failed, on which set, and the error's code (Node's message holds the path). */
+const storeFailure = (what: string, dir: string, err: unknown) =>
+  new Error(`${what} of ${describeSet(dir)} failed (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { cause: err });
+
 const partName = (part: number) => `part-${String(part).padStart(5, '0')}.f32`;
 const skippedName = (part: number) => `part-${String(part).padStart(5, '0')}.skipped.json`;
 
@@ -58,7 +72,7 @@ export async function readSkipped(dir: string, parts: Iterable<number>): Promise
   for (const part of parts) {
     const text = await readFile(join(dir, skippedName(part)), 'utf8').catch((err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOENT') return undefined;
-      throw err;
+      throw storeFailure(`reading the skipped items of part ${part}`, dir, err);
     });
     if (text) for (const s of JSON.parse(text) as SkippedItem[]) out.push({ ...s, row: part * PART_SIZE + s.index });
   }
@@ -67,10 +81,19 @@ export async function readSkipped(dir: string, parts: Iterable<number>): Promise
 
 export const partCount = (count: number) => Math.ceil(count / PART_SIZE);
 
-/** Parts already written (complete ones only: temporary files are ignored). */
+/**
+ * Parts already written and intact: temporary files are ignored, and a part that is truncated or
+ * does not match its checksum is left out, so that it is extracted again (the new part replaces
+ * it by rename; removing it here could remove a good part another process renamed meanwhile).
+ */
 export async function existingParts(dir: string): Promise<Set<number>> {
   const names = await readdir(dir).catch(() => [] as string[]);
-  return new Set(names.filter((n) => /^part-\d{5}\.f32$/.test(n)).map((n) => Number(n.slice(5, 10))));
+  const intact = new Set<number>();
+  for (const n of names.filter((name) => /^part-\d{5}\.f32$/.test(name))) {
+    const bytes = await readFile(join(dir, n)).catch(() => undefined);
+    if (bytes && !partDamage(bytes)) intact.add(Number(n.slice(5, 10)));
+  }
+  return intact;
 }
 
 /**
@@ -79,39 +102,50 @@ export async function existingParts(dir: string): Promise<Set<number>> {
  * has its list beside it.
  */
 export async function writePart(dir: string, part: number, vectors: Float32Array[], dim: number, skipped?: SkippedItem[]): Promise<void> {
-  await mkdir(dir, { recursive: true });
   const data = new Float32Array(vectors.length * dim);
   vectors.forEach((v, i) => {
     if (v.length !== dim) throw new Error(`feature of length ${v.length}, expected ${dim}`);
     data.set(v, i * dim);
   });
   const tmp = join(dir, `${partName(part)}.${process.pid}.tmp`);
-  if (skipped?.length) {
-    const skipTmp = join(dir, `${skippedName(part)}.${process.pid}.tmp`);
-    await writeFile(skipTmp, JSON.stringify(skipped));
-    await rename(skipTmp, join(dir, skippedName(part)));
-  } else {
-    await rm(join(dir, skippedName(part)), { force: true });
+  try {
+    await mkdir(dir, { recursive: true });
+    if (skipped?.length) {
+      const skipTmp = join(dir, `${skippedName(part)}.${process.pid}.tmp`);
+      await writeFile(skipTmp, JSON.stringify(skipped));
+      await rename(skipTmp, join(dir, skippedName(part)));
+    } else {
+      await rm(join(dir, skippedName(part)), { force: true });
+    }
+    await writeFile(tmp, encodePart(data, vectors.length, dim));
+    await rename(tmp, join(dir, partName(part)));
+  } catch (err) {
+    throw storeFailure(`writing part ${part}`, dir, err);
   }
-  await writeFile(tmp, new Uint8Array(data.buffer));
-  await rename(tmp, join(dir, partName(part)));
 }
 
-/** The whole set as one row-major matrix [count × dim]. */
+/**
+ * The whole set as one row-major matrix [count × dim], every part checked against its checksum.
+ * A missing or damaged part fails the read; the next extraction of the set (the job's retry, or
+ * the next run) finds it missing and writes it again.
+ */
 export async function readFeatureSet(dir: string, count: number, dim: number): Promise<Float32Array> {
   const out = new Float32Array(count * dim);
   for (let part = 0; part < partCount(count); part++) {
-    const bytes = await readFile(join(dir, partName(part)));
-    const expected = Math.min(PART_SIZE, count - part * PART_SIZE) * dim * 4;
-    if (bytes.byteLength !== expected) throw new Error(`feature part ${part} in ${dir} has ${bytes.byteLength} bytes, expected ${expected}`);
-    // Copy: a small file's Buffer may sit at an offset that is not a multiple of 4.
-    out.set(new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)), part * PART_SIZE * dim);
+    const bytes = await readFile(join(dir, partName(part))).catch((err: unknown) => {
+      throw storeFailure(`reading part ${part}`, dir, err);
+    });
+    const damage = partDamage(bytes, { rows: Math.min(PART_SIZE, count - part * PART_SIZE), dim });
+    if (damage) throw new Error(`part ${part} of ${describeSet(dir)} is damaged: ${damage}; it is extracted again on the next run`);
+    out.set(partValues(bytes), part * PART_SIZE * dim);
   }
   return out;
 }
 
 export async function writeMeta(dir: string, meta: FeatureSetMeta): Promise<void> {
-  await writeFile(join(dir, 'meta.json'), JSON.stringify(meta, null, 2));
+  await writeFile(join(dir, 'meta.json'), JSON.stringify(meta, null, 2)).catch((err: unknown) => {
+    throw storeFailure('writing the description', dir, err);
+  });
 }
 
 export async function readMeta(dir: string): Promise<FeatureSetMeta | undefined> {
