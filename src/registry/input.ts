@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { errors } from '../errors.js';
+import { id, parseInput, safeString } from '../util/input.js';
 
 /**
  * Names of the registry. A model name appears in `name@alias` references (prediction, CLI), so
@@ -15,18 +16,16 @@ export const aliasName = z
   .regex(/^[A-Za-z][A-Za-z0-9_-]{0,62}$/, 'must be 1-63 letters, digits, dashes or underscores, starting with a letter')
   .refine((a) => a.toLowerCase() !== 'latest', 'latest is reserved for the newest version');
 
-const tag = z.object({
-  key: z.string().min(1, 'a tag key must not be empty').max(100, 'a tag key has at most 100 characters'),
-  value: z.string().max(1000, 'a tag value has at most 1000 characters'),
-});
+const tagKey = () => safeString(100).min(1, 'a tag key must not be empty');
+const tag = z.object({ key: tagKey(), value: safeString(1000) });
 
 /** At most this many tags on one model or version: tags are labels, not a document store. */
 export const MAX_TAGS = 50;
 
 export const registerInput = z.object({
-  runId: z.string().min(1, 'must not be empty'),
+  runId: id(),
   model: modelName,
-  description: z.string().max(2000).nullish(),
+  description: safeString(2000).nullish(),
   tags: z.array(tag).max(MAX_TAGS).nullish(),
 });
 
@@ -43,19 +42,11 @@ export const setTagsInput = z.object({
   model: modelName,
   version: z.number().int().min(1).nullish(),
   set: z.array(tag).max(MAX_TAGS).nullish(),
-  remove: z.array(z.string().min(1)).max(MAX_TAGS).nullish(),
+  remove: z.array(tagKey()).max(MAX_TAGS).nullish(),
 });
 
 /** Parses input with a schema; the first problem becomes BAD_INPUT naming the field. */
-export function parse<T extends z.ZodType>(schema: T, raw: unknown): z.infer<T> {
-  const parsed = schema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const field = issue.path.join('.');
-    throw errors.badInput(`${field || 'input'}: ${issue.message}`, { field });
-  }
-  return parsed.data;
-}
+export const parse = parseInput;
 
 export type Tags = Record<string, string>;
 

@@ -9,6 +9,7 @@ import { compareResolvers } from './compare.js';
 import { datasetResolvers } from './datasets.js';
 import { experimentResolvers } from './experiments.js';
 import { healthResolvers } from './health.js';
+import { guardArguments } from './input-guard.js';
 import { jobResolvers } from './jobs.js';
 import { predictionResolvers } from './prediction.js';
 import { registryResolvers } from './registry.js';
@@ -23,11 +24,15 @@ export function loadTypeDefs(dir = join(projectRoot, 'src', 'schema')): string[]
     .map((f) => readFileSync(join(dir, f), 'utf8'));
 }
 
-/** The executable schema, every root field guarded by its role (src/auth/roles.ts). */
+/**
+ * The executable schema, every root field guarded by its role (src/auth/roles.ts), then every
+ * field's arguments by the input rules (./input-guard.ts): a caller without the role is refused
+ * before their input is looked at.
+ */
 export function buildSchema(): GraphQLSchema {
   const schema = makeExecutableSchema({
     typeDefs: loadTypeDefs(),
     resolvers: [healthResolvers, datasetResolvers, runResolvers, jobResolvers, trainingResolvers, experimentResolvers, compareResolvers, predictionResolvers, registryResolvers, authResolvers] as never,
   });
-  return guardSchema(schema);
+  return guardSchema(guardArguments(schema));
 }

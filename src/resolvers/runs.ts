@@ -1,15 +1,16 @@
 import type { AppEvent } from '../events/bus.js';
 import { errors } from '../errors.js';
-import { flattenConfig, type ParamValue } from '../runs/params.js';
+import { statusInput } from '../runs/input.js';
+import { parseInput } from '../util/input.js';
 import type { Resolvers } from './__generated__/types.js';
 
 type RunEvent = Extract<AppEvent, { topic: 'run' }>;
 
-/** Cursors are opaque to clients; inside they are offsets ("o:120"). */
+/** Cursors are opaque to clients; inside they are offsets ("o:120"), below 10⁹ (a Postgres int). */
 const encodeCursor = (offset: number) => Buffer.from(`o:${offset}`).toString('base64url');
 function decodeCursor(cursor: string | null | undefined): number {
   if (!cursor) return 0;
-  const m = /^o:(\d+)$/.exec(Buffer.from(cursor, 'base64url').toString());
+  const m = /^o:(\d{1,9})$/.exec(Buffer.from(cursor, 'base64url').toString());
   if (!m) throw errors.badInput('after is not a cursor returned by runs', { field: 'after' });
   return Number(m[1]);
 }
@@ -33,14 +34,9 @@ export const runResolvers: Resolvers = {
     totalCount: (c) => (c as unknown as { totalCount: () => Promise<number> }).totalCount(),
   },
   Mutation: {
-    createRun: (_, { input }, { services }) => {
-      const config = (input.config ?? {}) as Record<string, unknown>;
-      if (typeof config !== 'object' || Array.isArray(config)) throw errors.badInput('config must be a JSON object', { field: 'config' });
-      const params = { ...flattenConfig(config), ...parseParams(input.params) };
-      return services.runs.create({ kind: input.kind, name: input.name, datasetId: input.datasetId, parentId: input.parentId, config: config as object, seed: input.seed, params });
-    },
+    createRun: (_, { input }, { services }) => services.runs.create(input),
     logMetrics: (_, { input }, { services }) => services.runs.recordEpoch(input.runId, input.epoch, input.metrics, input.classMetrics ?? [], { fromClient: true }),
-    setRunStatus: (_, { id, status, error }, { services }) => services.runs.setStatus(id, status, { error }),
+    setRunStatus: (_, { id, status, error }, { services }) => services.runs.setStatus(id, status, { error: parseInput(statusInput, { id, error }).error }),
   },
   Subscription: {
     runEvents: {
@@ -72,16 +68,3 @@ export const runResolvers: Resolvers = {
     artifacts: async (r, _, { loaders }) => (await loaders.artifacts.load(r.id)).map((a) => ({ ...a, sizeBytes: Number(a.sizeBytes) })),
   },
 };
-
-function parseParams(raw: unknown): Record<string, ParamValue> {
-  if (raw == null) return {};
-  if (typeof raw !== 'object' || Array.isArray(raw)) throw errors.badInput('params must be a JSON object of key → value', { field: 'params' });
-  const out: Record<string, ParamValue> = {};
-  for (const [k, v] of Object.entries(raw)) {
-    if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') {
-      throw errors.badInput(`params.${k} must be a string, number or boolean`, { field: `params.${k}` });
-    }
-    out[k] = v;
-  }
-  return out;
-}

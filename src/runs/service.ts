@@ -3,6 +3,8 @@ import type { Run } from '../db/generated/client.js';
 import type { RunStatus } from '../db/generated/enums.js';
 import { fitsInEvent, type AppEvent, type EventBus } from '../events/bus.js';
 import { errors } from '../errors.js';
+import { parseInput } from '../util/input.js';
+import { epochInput, newRunInput, type NewRunInput } from './input.js';
 import type { RunFilter, RunOrder } from './query.js';
 import * as repo from './repository.js';
 import { writeGateOf, type WriteGateOptions } from './write-gate.js';
@@ -27,8 +29,9 @@ export class RunService {
     this.writes = writeGateOf(db, writeGate);
   }
 
-  async create(run: repo.NewRun): Promise<Run> {
-    if (!run.kind.trim()) throw errors.badInput('kind must not be empty', { field: 'kind' });
+  /** Creates a QUEUED run; its input is checked field by field (BAD_INPUT names the field). */
+  async create(raw: NewRunInput): Promise<Run> {
+    const run = parseInput(newRunInput, raw);
     if (run.datasetId && !(await this.db.prisma.dataset.findUnique({ where: { id: run.datasetId } }))) throw errors.datasetNotFound(run.datasetId);
     if (run.parentId) await this.get(run.parentId);
     return repo.createRun(this.db.prisma, run);
@@ -52,9 +55,7 @@ export class RunService {
    * training jobs always wait their turn instead of failing.
    */
   async recordEpoch(runId: string, epoch: number, metrics: repo.EpochMetricInput[], classMetrics: repo.ClassMetricInput[] = [], { fromClient = false } = {}): Promise<Run> {
-    if (!Number.isInteger(epoch) || epoch < 0) throw errors.badInput(`epoch must be a whole number ≥ 0, got ${epoch}`, { field: 'epoch' });
-    const bad = metrics.find((m) => !Number.isFinite(m.value) || !m.name);
-    if (bad) throw errors.badInput(`metric ${bad.name || '(unnamed)'}/${bad.split} has no finite value`, { field: 'metrics' });
+    parseInput(epochInput, { runId, epoch, metrics, classMetrics });
     const run = await this.get(runId);
     await this.writes.run(() => repo.recordEpoch(this.db.prisma, runId, epoch, metrics, classMetrics), { refuseWhenBusy: fromClient });
     // Class metrics stay out of the event (18 classes × splits would crowd NOTIFY); clients re-query

@@ -1,0 +1,94 @@
+import { z } from 'zod';
+import { finiteNumber, id, jsonObject, nonBlank, numberProblem, safeString, stringProblem } from '../util/input.js';
+import { flattenConfig, type ParamValue } from './params.js';
+
+/** Run kinds are indexed: short words such as `train` or `sweep`. */
+export const MAX_KIND_LENGTH = 100;
+export const MAX_NAME_LENGTH = 200;
+export const MAX_PARAM_KEY_LENGTH = 200;
+/**
+ * A param's text is indexed with its key; a btree row holds at most 2,704 bytes, so key (200
+ * characters, up to 800 bytes) and value (1,500 bytes) always fit, whatever the characters.
+ */
+export const MAX_PARAM_VALUE_BYTES = 1_500;
+export const MAX_METRIC_NAME_LENGTH = 200;
+export const MAX_SPLIT_LENGTH = 100;
+/** Metric values in one logMetrics call (bench/load.ts sends 1,000; a wide epoch a few thousand). */
+export const MAX_METRICS_PER_CALL = 20_000;
+export const MAX_ERROR_LENGTH = 10_000;
+export const MAX_REASON_LENGTH = 1_000;
+const INT32_MAX = 2 ** 31 - 1;
+
+function paramProblem(value: unknown): string | null {
+  if (typeof value === 'string') {
+    const problem = stringProblem(value, Number.POSITIVE_INFINITY);
+    if (problem) return problem;
+    return Buffer.byteLength(value) > MAX_PARAM_VALUE_BYTES ? `must be at most ${MAX_PARAM_VALUE_BYTES} bytes (UTF-8)` : null;
+  }
+  if (typeof value === 'number') return numberProblem(value);
+  return typeof value === 'boolean' ? null : 'must be a string, number or boolean';
+}
+
+/** key → string, number or boolean; a bad key is reported on the object, never echoed. */
+const paramsSchema = z.record(z.string(), z.unknown(), { error: 'must be a JSON object of key → value' }).superRefine((params, ctx) => {
+  for (const [key, value] of Object.entries(params)) {
+    const keyProblem = key ? stringProblem(key, MAX_PARAM_KEY_LENGTH) : 'must not be empty';
+    if (keyProblem) return void ctx.addIssue({ code: 'custom', message: `its keys ${keyProblem}` });
+    const problem = paramProblem(value);
+    if (problem) return void ctx.addIssue({ code: 'custom', message: problem, path: [key] });
+  }
+});
+
+const newRun = z.object({
+  kind: nonBlank(MAX_KIND_LENGTH),
+  name: safeString(MAX_NAME_LENGTH).nullish(),
+  datasetId: id().nullish(),
+  parentId: id().nullish(),
+  /** nested settings; flattened to dotted params (`optimizer.lr`) that the runs query filters by */
+  config: jsonObject(MAX_PARAM_VALUE_BYTES).nullish(),
+  seed: z.number().int().min(-INT32_MAX - 1).max(INT32_MAX).nullish(),
+  params: paramsSchema.nullish(),
+});
+
+/** What `createRun` (and the server's own experiments) give to create a run; config and params are any JSON until checked. */
+export type NewRunInput = Omit<z.input<typeof newRun>, 'config' | 'params'> & { config?: unknown; params?: unknown };
+
+/**
+ * A new run's fields with its params: the config flattened to dotted keys, then the explicit
+ * params over them. Flattened config values must fit a param too, so they are checked as one.
+ */
+export const newRunInput = newRun.transform((r, ctx) => {
+  const config = (r.config ?? {}) as Record<string, unknown>;
+  const flat = paramsSchema.safeParse(flattenConfig(config));
+  if (!flat.success) {
+    const issue = flat.error.issues[0];
+    ctx.addIssue({ code: 'custom', message: issue.message, path: ['config', ...issue.path] });
+    return z.NEVER;
+  }
+  const params = { ...flat.data, ...(r.params ?? {}) } as Record<string, ParamValue>;
+  return { kind: r.kind, name: r.name ?? null, datasetId: r.datasetId ?? null, parentId: r.parentId ?? null, config: config as object, seed: r.seed ?? null, params };
+});
+
+/** One epoch of metrics, as `logMetrics` and training jobs record it. */
+export const epochInput = z.object({
+  runId: id(),
+  epoch: z.number({ error: 'must be a whole number' }).int('must be a whole number').min(0, 'must not be negative').max(INT32_MAX),
+  metrics: z.array(z.object({ name: nonBlank(MAX_METRIC_NAME_LENGTH), split: nonBlank(MAX_SPLIT_LENGTH), value: finiteNumber() })).max(MAX_METRICS_PER_CALL),
+  classMetrics: z
+    .array(
+      z.object({
+        split: nonBlank(MAX_SPLIT_LENGTH),
+        classId: z.number().int().min(-INT32_MAX - 1).max(INT32_MAX),
+        precision: finiteNumber(),
+        recall: finiteNumber(),
+        f1: finiteNumber(),
+        accuracy: finiteNumber(),
+        support: z.number().int().min(-INT32_MAX - 1).max(INT32_MAX),
+      }),
+    )
+    .max(MAX_METRICS_PER_CALL),
+});
+
+/** `setRunStatus`'s text from a caller. */
+export const statusInput = z.object({ id: id(), error: safeString(MAX_ERROR_LENGTH).nullish() });
+
