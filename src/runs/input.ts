@@ -69,21 +69,24 @@ export const newRunInput = newRun.transform((r, ctx) => {
   return { kind: r.kind, name: r.name ?? null, datasetId: r.datasetId ?? null, parentId: r.parentId ?? null, config: config as object, seed: r.seed ?? null, params };
 });
 
+const share = () => z.number({ error: 'must be a number between 0 and 1' }).min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1');
+const count = () => z.number({ error: 'must be a whole number' }).int('must be a whole number').min(0, 'must not be negative').max(INT32_MAX);
+
 /** One epoch of metrics, as `logMetrics` and training jobs record it. */
 export const epochInput = z.object({
   runId: id(),
-  epoch: z.number({ error: 'must be a whole number' }).int('must be a whole number').min(0, 'must not be negative').max(INT32_MAX),
+  epoch: count(),
   metrics: z.array(z.object({ name: nonBlank(MAX_METRIC_NAME_LENGTH), split: nonBlank(MAX_SPLIT_LENGTH), value: finiteNumber() })).max(MAX_METRICS_PER_CALL),
   classMetrics: z
     .array(
       z.object({
         split: nonBlank(MAX_SPLIT_LENGTH),
-        classId: z.number().int().min(-INT32_MAX - 1).max(INT32_MAX),
-        precision: finiteNumber(),
-        recall: finiteNumber(),
-        f1: finiteNumber(),
-        accuracy: finiteNumber(),
-        support: z.number().int().min(-INT32_MAX - 1).max(INT32_MAX),
+        classId: count(),
+        precision: share(),
+        recall: share(),
+        f1: share(),
+        accuracy: share(),
+        support: count(),
       }),
     )
     .max(MAX_METRICS_PER_CALL),

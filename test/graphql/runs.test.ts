@@ -135,6 +135,28 @@ describe.each(DB_KINDS)('runs on %s', (kind) => {
     expect(badParams.errors?.[0].message).toBe('params.lr: must be a string, number or boolean');
   });
 
+  it('refuses class metrics with a negative class id or support, or a score outside [0, 1], naming the field', async () => {
+    const { createRun } = await server.data(`mutation { createRun(input: { kind: "external", name: "classes" }) { id } }`);
+    const log = `mutation($input: LogMetricsInput!) { logMetrics(input: $input) { classMetrics { classId } } }`;
+    const good = { split: 'val', classId: 0, precision: 0, recall: 1, f1: 0.5, accuracy: 1, support: 0 };
+    const cases = [
+      [{ classId: -1 }, 'classMetrics[1].classId: must not be negative'],
+      [{ support: -3 }, 'classMetrics[1].support: must not be negative'],
+      [{ precision: 1.2 }, 'classMetrics[1].precision: must be between 0 and 1'],
+      [{ recall: -0.1 }, 'classMetrics[1].recall: must be between 0 and 1'],
+      [{ f1: 1.0000001 }, 'classMetrics[1].f1: must be between 0 and 1'],
+      [{ accuracy: 2 }, 'classMetrics[1].accuracy: must be between 0 and 1'],
+    ] as const;
+    for (const [bad, message] of cases) {
+      const r = await server.gql(log, { input: { runId: createRun.id, epoch: 0, metrics: [], classMetrics: [good, { ...good, classId: 1, ...bad }] } });
+      expect(r.errors?.[0], message).toMatchObject({ message, extensions: { code: 'BAD_INPUT', field: message.split(':')[0] } });
+    }
+    // The server's own jobs go through the same rules: a fractional support is no count.
+    await expect(server.app.services.runs.recordEpoch(createRun.id, 0, [], [{ ...good, support: 2.5 }])).rejects.toMatchObject({ code: 'BAD_INPUT', message: 'classMetrics[0].support: must be a whole number' });
+    const { logMetrics } = await server.data(log, { input: { runId: createRun.id, epoch: 0, metrics: [], classMetrics: [good, { ...good, classId: 1, precision: 1, support: 7 }] } });
+    expect(logMetrics.classMetrics).toEqual([{ classId: 0 }, { classId: 1 }]); // only the good epoch was written
+  });
+
   it('records an epoch with more metrics than one event holds, and announces it without the values', async () => {
     const { createRun } = await server.data(`mutation { createRun(input: { kind: "external", name: "wide" }) { id } }`);
     const sub = subscribe(server.http.url, `subscription($id: ID!) { runEvents(runId: $id) { type epoch metrics { name } message } }`, { id: createRun.id });
