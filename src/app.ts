@@ -92,14 +92,14 @@ export async function startApp(config: Config, options: AppOptions): Promise<App
     await queue.start();
     closers.push(() => queue.stop());
     const jobs = new JobService(db, queue, events);
-    const training = new TrainingService(db, jobs);
+    const training = new TrainingService(db, jobs, config);
     const webhooks = new WebhookService(db, jobs, { allowPrivate: config.webhookAllowPrivate });
     const services: Services = {
       datasets: new DatasetService(db, jobs, config),
       runs: new RunService(db, events, { ...DEFAULT_WRITE_GATE, writers: config.metricWriters }),
       comparisons: new RunComparisonService(db),
       jobs,
-      features: new FeatureService(db, jobs),
+      features: new FeatureService(db, jobs, config),
       training,
       experiments: new ExperimentService(db, jobs, events, training),
       registry: new RegistryService(db, events, webhooks, artifactRoot(config)),

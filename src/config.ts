@@ -34,6 +34,11 @@ export interface Config {
    * dataset's image folder.
    */
   dataRoots: string[] | undefined;
+  /**
+   * Folders an encoder's `path` (extractFeatures, training inputs) must lie under; undefined means
+   * the data folder's `models/` (src/features/model-roots.ts).
+   */
+  modelRoots: string[] | undefined;
   /** Worker threads that keep models loaded for single predictions. */
   predictThreads: number;
   /** Metric writes (logMetrics, training epochs) in flight at once; the rest wait their turn. */
@@ -108,6 +113,7 @@ const schema = z.object({
     .max(86_400, 'TAGFUSION_DRAIN_SECONDS must be at most 86400')
     .default(30),
   TAGFUSION_DATA_ROOTS: z.string().optional(),
+  TAGFUSION_MODEL_ROOTS: z.string().optional(),
   TAGFUSION_PREDICT_THREADS: positiveInt('TAGFUSION_PREDICT_THREADS').max(64).default(1),
   TAGFUSION_METRIC_WRITERS: positiveInt('TAGFUSION_METRIC_WRITERS').max(64).default(2),
   // V8 strings stop at about 512 MiB and the parser holds the file as one string; 256 MiB is ten
@@ -179,6 +185,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     // A list like PATH: folders separated by ':' (';' on Windows).
     dataRoots: e.TAGFUSION_DATA_ROOTS?.split(delimiter).filter(Boolean).map((p) => resolve(p)),
+    modelRoots: e.TAGFUSION_MODEL_ROOTS?.split(delimiter).filter(Boolean).map((p) => resolve(p)),
     predictThreads: e.TAGFUSION_PREDICT_THREADS,
     metricWriters: e.TAGFUSION_METRIC_WRITERS,
     csvMaxBytes: e.TAGFUSION_CSV_MAX_BYTES,

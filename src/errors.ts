@@ -76,8 +76,8 @@ export const errors = {
   webhookTargetRefused: (id: string, reason: string) => new AppError('WEBHOOK_TARGET_REFUSED', `Webhook ${id} was not sent: ${reason}.`, { id }),
   // Prediction (src/prediction)
   modelUnavailable: (reference: string, reason: string) => new AppError('MODEL_UNAVAILABLE', `Model ${reference} cannot be loaded: ${reason}.`, { model: reference }),
-  pathNotAllowed: (what: string, path: string) =>
-    new AppError('PATH_NOT_ALLOWED', `${what} ${path} is outside the folders this server may read (its data roots: see TAGFUSION_DATA_ROOTS).`, { path }),
+  pathNotAllowed: (what: string, path: string, roots = 'its data roots: see TAGFUSION_DATA_ROOTS') =>
+    new AppError('PATH_NOT_ALLOWED', `${what} ${path} is outside the folders this server may read (${roots}).`, { path }),
   predictionSetNotFound: (id: string) => new AppError('PREDICTION_SET_NOT_FOUND', `Prediction set ${id} does not exist.`, { id }),
   submissionNotReady: (id: string) => new AppError('SUBMISSION_NOT_READY', `Prediction set ${id} has no submission file yet: its job has not finished.`, { id }),
   // Authentication (src/auth)

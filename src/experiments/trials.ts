@@ -24,7 +24,7 @@ export class TrialRunner {
     readonly ctx: JobContext,
     readonly experiment: Run,
   ) {
-    this.training = new TrainingService(ctx.db, ctx.jobs);
+    this.training = new TrainingService(ctx.db, ctx.jobs, ctx.config);
     this.runs = new RunService(ctx.db, ctx.events);
   }
 

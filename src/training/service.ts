@@ -1,6 +1,8 @@
+import type { Config } from '../config.js';
 import type { Database } from '../db/database.js';
 import type { Run } from '../db/generated/client.js';
 import { errors } from '../errors.js';
+import { confineEncoderSpec, modelRoots } from '../features/model-roots.js';
 import type { JobService } from '../jobs/service.js';
 import { validateEncoderSpec } from '../ml/encoders/registry.js';
 import { modalitiesOf } from '../ml/heads/kinds.js';
@@ -20,6 +22,7 @@ export class TrainingService {
   constructor(
     private readonly db: Database,
     private readonly jobs: JobService,
+    private readonly config: Pick<Config, 'modelRoots' | 'dataDir'>,
   ) {}
 
   /**
@@ -49,6 +52,10 @@ export class TrainingService {
   /** Checks a training input against the datasets, encoders and runs it names; nothing is written. */
   async validate(raw: unknown): Promise<{ input: TrainingInput; params: Record<string, ParamValue> }> {
     const input = parseTrainingInput(raw);
+    // The run's config keeps the real paths checked here, so its job loads exactly those folders.
+    const roots = modelRoots(this.config);
+    if (input.visionEncoder) input.visionEncoder = await confineEncoderSpec(input.visionEncoder, 'visionEncoder.path', roots);
+    if (input.textEncoder) input.textEncoder = await confineEncoderSpec(input.textEncoder, 'textEncoder.path', roots);
     const dataset = await this.db.prisma.dataset.findUnique({ where: { id: input.datasetId } });
     if (!dataset) throw errors.datasetNotFound(input.datasetId);
     if (!dataset.labelled) throw errors.badInput(`dataset ${dataset.name} v${dataset.version} has no labels to train on`, { field: 'datasetId' });

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DB_KINDS } from '../support/databases.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { subscribe } from '../support/ws.js';
-import { colourEncoder, EXPERIMENT, importDataset, multimodalDataset, waitForExperiment } from './support.js';
+import { colourEncoder, EXPERIMENT, importDataset, modelsRoot, multimodalDataset, waitForExperiment } from './support.js';
 
 const param = (run: { params: { key: string; value: string }[] }, key: string) => run.params.find((p) => p.key === key)?.value;
 
@@ -13,7 +13,7 @@ describe.each(DB_KINDS)('experiments through the API (%s)', (kind) => {
   let encoderA: string;
   let encoderB: string;
   beforeAll(async () => {
-    server = await startTestServer(kind);
+    server = await startTestServer(kind, { env: { TAGFUSION_MODEL_ROOTS: modelsRoot() } });
     datasetId = await importDataset(server, 'multimodal', await multimodalDataset(160));
     captionsId = await importDataset(server, 'more-captions', await multimodalDataset(120, 1000, false), { images: false });
     encoderA = colourEncoder(1);

@@ -1,8 +1,8 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { onnxModel } from '../ml/support/onnx-builder.js';
-import { tempDir } from '../ml/support/images.js';
 import { writeDataset, type DatasetFixture } from '../support/fixtures.js';
 import { importThroughApi } from '../support/jobs.js';
 import type { TestServer } from '../support/server.js';
@@ -32,12 +32,21 @@ export async function multimodalDataset(n: number, offset = 0, withImages = true
 }
 
 /**
+ * The folder test encoders are written under, in the run's temporary folder: servers that load
+ * them name it as their model root (TAGFUSION_MODEL_ROOTS), as a deployment names its model folders.
+ */
+export function modelsRoot(): string {
+  const root = join(tmpdir(), 'models');
+  mkdirSync(root, { recursive: true });
+  return root;
+}
+
+/**
  * A tiny ONNX image encoder the tests make: pixels [batch,3,4,4] → ReLU, pooled over space by
  * the encoder to the mean colour (3 features). `scale` makes a second, different encoder.
  */
 export function colourEncoder(scale = 1): string {
-  const dir = tempDir('tagfusion-colour-');
-  mkdirSync(dir, { recursive: true });
+  const dir = mkdtempSync(join(modelsRoot(), 'tagfusion-colour-'));
   const model = onnxModel({
     inputs: [{ name: 'pixel_values', shape: ['batch', 3, 4, 4] }],
     outputs: [{ name: 'features', shape: ['batch', 3, 4, 4] }],

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFeatureSet, readMeta } from '../../src/features/store.js';
 import { featureStoreRoot } from '../../src/features/paths.js';
-import { colourEncoder, importDataset, multimodalDataset, waitFor } from '../experiments/support.js';
+import { colourEncoder, importDataset, modelsRoot, multimodalDataset, waitFor } from '../experiments/support.js';
 import { DB_KINDS } from '../support/databases.js';
 import { waitForJob } from '../support/jobs.js';
 import { startTestServer, type TestServer } from '../support/server.js';
@@ -23,7 +23,7 @@ describe.each(DB_KINDS)('an encoder that throws on one image (%s)', (kind) => {
   let encoderPath: string;
   let badPath: string;
   beforeAll(async () => {
-    server = await startTestServer(kind);
+    server = await startTestServer(kind, { env: { TAGFUSION_MODEL_ROOTS: modelsRoot() } });
     const fx = await multimodalDataset(20);
     datasetId = await importDataset(server, `enc-${kind}`, fx);
     const dataset = await server.app.db.prisma.dataset.findUniqueOrThrow({ where: { id: datasetId } });
