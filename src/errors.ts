@@ -32,6 +32,8 @@ export const errors = {
       { dir, pid },
     ),
   runFinished: (id: string, status: string) => new AppError('RUN_FINISHED', `Run ${id} has already finished (${status}).`, { id, status }),
+  runRegistered: (id: string, versions: string[]) =>
+    new AppError('RUN_REGISTERED', `Run ${id} is the source of the registered model version${versions.length === 1 ? '' : 's'} ${versions.join(', ')}: it never changes, even for an admin.`, { id, versions }),
   jobCancelled: (id: string) => new AppError('JOB_CANCELLED', `Job ${id} was cancelled.`, { id }),
   queryTooComplex: (message: string) => new AppError('QUERY_TOO_COMPLEX', message),
   // Model registry and webhooks (src/registry, src/webhooks)

@@ -5,7 +5,8 @@ import type { GraphQLContext } from '../resolvers/context.js';
 /**
  * The role each mutation needs. Viewers read (queries and subscriptions); editors import,
  * extract, train, run experiments, predict, register versions, move unprotected aliases, edit
- * tags and cancel jobs; admins manage tokens, webhooks, alias protection and promotion rules.
+ * tags and cancel jobs; admins manage tokens, webhooks, alias protection and promotion rules,
+ * and reopen finished runs.
  * A mutation missing here needs admin, so a new one is closed until someone decides
  * (test/auth/roles.test.ts fails until it is listed). Services keep their own finer checks,
  * such as a protected alias needing admin even through `moveAlias`.
@@ -26,6 +27,7 @@ export const MUTATION_ROLES: Readonly<Record<string, Role>> = {
   createRun: 'editor',
   logMetrics: 'editor',
   setRunStatus: 'editor',
+  reopenRun: 'admin',
   // registry and prediction
   registerModelVersion: 'editor',
   moveAlias: 'editor',

@@ -13,7 +13,9 @@ export type AuditAction =
   | 'ALIAS_PROTECTION_CHANGED'
   | 'PROMOTION_RULE_CHANGED'
   | 'WEBHOOK_CREATED'
-  | 'WEBHOOK_DELETED';
+  | 'WEBHOOK_DELETED'
+  // an admin reopened a finished run (src/runs/service.ts); no model, the run is in from/to
+  | 'RUN_REOPENED';
 
 /** One registry change, as the audit log records it. */
 export interface Change {

@@ -37,6 +37,7 @@ export const runResolvers: Resolvers = {
     createRun: (_, { input }, { services }) => services.runs.create(input),
     logMetrics: (_, { input }, { services }) => services.runs.recordEpoch(input.runId, input.epoch, input.metrics, input.classMetrics ?? [], { fromClient: true }),
     setRunStatus: (_, { id, status, error }, { services }) => services.runs.setStatus(id, status, { error: parseInput(statusInput, { id, error }).error }),
+    reopenRun: (_, { id, reason }, { services, actor }) => services.runs.reopen(actor, id, reason),
   },
   Subscription: {
     runEvents: {

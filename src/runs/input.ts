@@ -95,3 +95,5 @@ export const epochInput = z.object({
 /** `setRunStatus`'s text from a caller. */
 export const statusInput = z.object({ id: id(), error: safeString(MAX_ERROR_LENGTH).nullish() });
 
+/** `reopenRun`: which run, and why (kept in the audit log). */
+export const reopenInput = z.object({ id: id(), reason: nonBlank(MAX_REASON_LENGTH) });

@@ -1,6 +1,7 @@
 import type { PrismaClient, Run } from '../db/generated/client.js';
 import { Prisma } from '../db/generated/client.js';
 import type { RunStatus } from '../db/generated/enums.js';
+import { OPEN_STATUSES, statusTimes } from './lifecycle.js';
 import { encodeParam, type ParamValue } from './params.js';
 import { orderClause, whereClause, type RunFilter, type RunOrder } from './query.js';
 
@@ -44,51 +45,71 @@ export async function createRun(prisma: PrismaClient, r: NewRun): Promise<Run> {
   });
 }
 
-export async function updateRunStatus(prisma: PrismaClient, id: string, status: RunStatus, extra: { error?: string | null; backend?: string | null } = {}) {
-  const now = new Date();
-  return prisma.run.update({
-    where: { id },
-    data: {
-      status,
-      ...extra,
-      ...(status === 'RUNNING' ? { startedAt: now } : {}),
-      ...(status === 'SUCCEEDED' || status === 'FAILED' || status === 'CANCELLED' ? { finishedAt: now } : {}),
-    },
-  });
+/** Moves a run that is still open (QUEUED, RUNNING) to `status`; null when none is open with that id. */
+export async function moveOpenRun(prisma: PrismaClient, id: string, status: RunStatus, extra: { error?: string | null; backend?: string | null } = {}): Promise<Run | null> {
+  const { count } = await prisma.run.updateMany({ where: { id, status: { in: [...OPEN_STATUSES] } }, data: { status, ...extra, ...statusTimes(status) } });
+  return count ? prisma.run.findUnique({ where: { id } }) : null;
 }
+
+/** The run's status, its row locked until the transaction ends (null: no such run). */
+export async function lockRunStatus(tx: Prisma.TransactionClient, id: string): Promise<RunStatus | null> {
+  const rows = await tx.$queryRaw<{ status: RunStatus }[]>`SELECT "status"::text AS status FROM "Run" WHERE "id" = ${id} FOR UPDATE`;
+  return rows[0]?.status ?? null;
+}
+
+/** The registered versions made from a run, as `model/3`. */
+export async function versionsOfRun(tx: Prisma.TransactionClient, id: string): Promise<string[]> {
+  const rows = await tx.modelVersion.findMany({ where: { runId: id }, select: { version: true, model: { select: { name: true } } }, orderBy: [{ createdAt: 'asc' }] });
+  return rows.map((v) => `${v.model.name}/${v.version}`);
+}
+
+/** Makes a finished run RUNNING again (its start stays; its end and error are cleared). */
+export const reopenRun = (tx: Prisma.TransactionClient, id: string) => tx.run.update({ where: { id }, data: { status: 'RUNNING', finishedAt: null, error: null } });
 
 /**
  * Records one epoch's metrics in one statement (atomic, one round trip, no interactive
  * transaction holding a pooled connection): the epoch rows (a retried job re-sending an epoch
  * changes nothing: the unique key skips duplicates), the class rows, and the run's metric
  * summaries (last, min, max) from the rows actually inserted, kept current for filtering and sorting.
+ * It writes only while the run is open, holding its row (FOR SHARE) so that a concurrent finish
+ * waits for the epoch rather than landing between the check and the write, and returns the status
+ * it saw (null: no such run).
  */
-export async function recordEpoch(prisma: PrismaClient, runId: string, epoch: number, metrics: EpochMetricInput[], classMetrics: ClassMetricInput[]) {
+export async function recordEpoch(prisma: PrismaClient, runId: string, epoch: number, metrics: EpochMetricInput[], classMetrics: ClassMetricInput[]): Promise<RunStatus | null> {
   const c = classMetrics;
-  await prisma.$executeRaw`
-    WITH m AS (
+  const rows = await prisma.$queryRaw<{ status: RunStatus | null }[]>`
+    WITH live AS MATERIALIZED (
+      SELECT "status" FROM "Run" WHERE "id" = ${runId} FOR SHARE
+    ), open AS MATERIALIZED (
+      SELECT 1 FROM live WHERE "status"::text = ANY(${[...OPEN_STATUSES]}::text[])
+    ), m AS (
       SELECT * FROM unnest(${metrics.map((x) => x.name)}::text[], ${metrics.map((x) => x.split)}::text[], ${metrics.map((x) => x.value)}::float8[]) AS m(name, split, value)
+      WHERE EXISTS (SELECT 1 FROM open)
     ), classes AS (
       INSERT INTO "ClassMetric" ("runId", "split", "epoch", "classId", "precision", "recall", "f1", "accuracy", "support")
       SELECT ${runId}, x.split, ${epoch}, x."classId", x.p, x.r, x.f1, x.acc, x.support
       FROM unnest(${c.map((x) => x.split)}::text[], ${c.map((x) => x.classId)}::int[], ${c.map((x) => x.precision)}::float8[], ${c.map((x) => x.recall)}::float8[],
                   ${c.map((x) => x.f1)}::float8[], ${c.map((x) => x.accuracy)}::float8[], ${c.map((x) => x.support)}::int[]) AS x(split, "classId", p, r, f1, acc, support)
+      WHERE EXISTS (SELECT 1 FROM open)
       ON CONFLICT DO NOTHING
     ), inserted AS (
       INSERT INTO "EpochMetric" ("runId", "epoch", "split", "name", "value")
       SELECT ${runId}, ${epoch}, m.split, m.name, m.value FROM m
       ON CONFLICT ("runId", "name", "split", "epoch") DO NOTHING
       RETURNING "name", "split", "value"
+    ), summaries AS (
+      INSERT INTO "MetricSummary" ("runId", "name", "split", "lastValue", "lastEpoch", "minValue", "minEpoch", "maxValue", "maxEpoch")
+      SELECT ${runId}, i.name, i.split, i.value, ${epoch}, i.value, ${epoch}, i.value, ${epoch} FROM inserted i
+      ON CONFLICT ("runId", "name", "split") DO UPDATE SET
+        "lastValue" = CASE WHEN EXCLUDED."lastEpoch" >= "MetricSummary"."lastEpoch" THEN EXCLUDED."lastValue" ELSE "MetricSummary"."lastValue" END,
+        "lastEpoch" = GREATEST(EXCLUDED."lastEpoch", "MetricSummary"."lastEpoch"),
+        "minEpoch" = CASE WHEN EXCLUDED."minValue" < "MetricSummary"."minValue" THEN EXCLUDED."minEpoch" ELSE "MetricSummary"."minEpoch" END,
+        "minValue" = LEAST(EXCLUDED."minValue", "MetricSummary"."minValue"),
+        "maxEpoch" = CASE WHEN EXCLUDED."maxValue" > "MetricSummary"."maxValue" THEN EXCLUDED."maxEpoch" ELSE "MetricSummary"."maxEpoch" END,
+        "maxValue" = GREATEST(EXCLUDED."maxValue", "MetricSummary"."maxValue")
     )
-    INSERT INTO "MetricSummary" ("runId", "name", "split", "lastValue", "lastEpoch", "minValue", "minEpoch", "maxValue", "maxEpoch")
-    SELECT ${runId}, i.name, i.split, i.value, ${epoch}, i.value, ${epoch}, i.value, ${epoch} FROM inserted i
-    ON CONFLICT ("runId", "name", "split") DO UPDATE SET
-      "lastValue" = CASE WHEN EXCLUDED."lastEpoch" >= "MetricSummary"."lastEpoch" THEN EXCLUDED."lastValue" ELSE "MetricSummary"."lastValue" END,
-      "lastEpoch" = GREATEST(EXCLUDED."lastEpoch", "MetricSummary"."lastEpoch"),
-      "minEpoch" = CASE WHEN EXCLUDED."minValue" < "MetricSummary"."minValue" THEN EXCLUDED."minEpoch" ELSE "MetricSummary"."minEpoch" END,
-      "minValue" = LEAST(EXCLUDED."minValue", "MetricSummary"."minValue"),
-      "maxEpoch" = CASE WHEN EXCLUDED."maxValue" > "MetricSummary"."maxValue" THEN EXCLUDED."maxEpoch" ELSE "MetricSummary"."maxEpoch" END,
-      "maxValue" = GREATEST(EXCLUDED."maxValue", "MetricSummary"."maxValue")`;
+    SELECT (SELECT "status"::text FROM live) AS status`;
+  return rows[0]?.status ?? null;
 }
 
 /** One page of run ids in order, plus whether more follow. */

@@ -3,13 +3,17 @@ import type { Run } from '../db/generated/client.js';
 import type { RunStatus } from '../db/generated/enums.js';
 import { fitsInEvent, type AppEvent, type EventBus } from '../events/bus.js';
 import { errors } from '../errors.js';
+import type { Actor } from '../registry/actor.js';
+import { writeAudit } from '../registry/audit.js';
 import { parseInput } from '../util/input.js';
-import { epochInput, newRunInput, type NewRunInput } from './input.js';
+import { epochInput, newRunInput, reopenInput, type NewRunInput } from './input.js';
+import { isFinished } from './lifecycle.js';
 import type { RunFilter, RunOrder } from './query.js';
 import * as repo from './repository.js';
 import { writeGateOf, type WriteGateOptions } from './write-gate.js';
 
 const MAX_PAGE = 500;
+const TX = { maxWait: 10_000, timeout: 20_000 };
 
 export interface RunPage {
   runs: Run[];
@@ -43,21 +47,57 @@ export class RunService {
     return run;
   }
 
+  /**
+   * Moves an open run to `status` (the rules: ./lifecycle.ts). A finished run keeps its status:
+   * asking for the one it has changes nothing (a retried job may finish twice); any other is
+   * RUN_FINISHED.
+   */
   async setStatus(id: string, status: RunStatus, extra: { error?: string | null; backend?: string | null } = {}): Promise<Run> {
-    const run = await repo.updateRunStatus(this.db.prisma, id, status, extra);
+    const run = await repo.moveOpenRun(this.db.prisma, id, status, extra);
+    if (!run) {
+      const current = await this.get(id);
+      if (current.status === status) return current;
+      throw errors.runFinished(id, current.status);
+    }
     await this.events.publish({ topic: 'run', runId: id, type: 'STATUS', status, message: extra.error ?? undefined });
     return run;
   }
 
   /**
+   * Makes a finished run RUNNING again, so that it takes metrics and a new finish: an admin's
+   * explicit act, written to the audit log with the reason in the same transaction. A run that a
+   * registered model version was made from never changes (RUN_REGISTERED).
+   */
+  async reopen(actor: Actor, id: string, reason: string): Promise<Run> {
+    const input = parseInput(reopenInput, { id, reason });
+    const run = await this.db.prisma.$transaction(async (tx) => {
+      const status = await repo.lockRunStatus(tx, input.id);
+      if (!status) throw errors.runNotFound(input.id);
+      if (!isFinished(status)) throw errors.conflict(`Run ${input.id} is ${status}, not finished: there is nothing to reopen.`, { id: input.id, status });
+      const versions = await repo.versionsOfRun(tx, input.id);
+      if (versions.length) throw errors.runRegistered(input.id, versions);
+      const reopened = await repo.reopenRun(tx, input.id);
+      await writeAudit(tx, actor, { action: 'RUN_REOPENED', from: { runId: input.id, status }, to: { runId: input.id, status: reopened.status, reason: input.reason } });
+      return reopened;
+    }, TX);
+    await this.events.publish({ topic: 'run', runId: run.id, type: 'STATUS', status: run.status, message: `reopened by ${actor.name}: ${input.reason}` });
+    return run;
+  }
+
+  /**
    * Records an epoch (idempotent per run, metric, split and epoch), publishes it, and returns the
-   * run. `fromClient`: an API caller, told SERVER_BUSY when too many writes wait; the server's own
-   * training jobs always wait their turn instead of failing.
+   * run. Only an open run takes metrics (RUN_FINISHED otherwise). `fromClient`: an API caller,
+   * told SERVER_BUSY when too many writes wait; the server's own training jobs always wait their
+   * turn instead of failing.
    */
   async recordEpoch(runId: string, epoch: number, metrics: repo.EpochMetricInput[], classMetrics: repo.ClassMetricInput[] = [], { fromClient = false } = {}): Promise<Run> {
     parseInput(epochInput, { runId, epoch, metrics, classMetrics });
     const run = await this.get(runId);
-    await this.writes.run(() => repo.recordEpoch(this.db.prisma, runId, epoch, metrics, classMetrics), { refuseWhenBusy: fromClient });
+    if (isFinished(run.status)) throw errors.runFinished(runId, run.status);
+    // The statement checks again under a lock: the run may finish while this write waits its turn.
+    const status = await this.writes.run(() => repo.recordEpoch(this.db.prisma, runId, epoch, metrics, classMetrics), { refuseWhenBusy: fromClient });
+    if (!status) throw errors.runNotFound(runId);
+    if (isFinished(status)) throw errors.runFinished(runId, status);
     // Class metrics stay out of the event (18 classes × splits would crowd NOTIFY); clients re-query
     // them. An epoch with too many metrics for one NOTIFY is announced without its values.
     const event: AppEvent = { topic: 'run', runId, type: 'EPOCH', epoch, metrics };
