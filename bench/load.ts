@@ -24,6 +24,7 @@ import { parseArgs } from 'node:util';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { projectRoot } from '../src/paths.js';
+import { fixturesRoot } from '../test/support/databases.js';
 import { captionDataset } from '../test/support/fixtures.js';
 import { freePort } from '../test/support/process.js';
 import { benchAdminUrl, benchDatabaseUrl, withClient } from './support/postgres.js';
@@ -81,7 +82,15 @@ await withClient(benchAdminUrl, async (c) => {
 const port = await freePort();
 // BENCH_SERVER_NODE_ARGS passes node flags to the server only, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
 const nodeArgs = process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-const env = { ...process.env, DATABASE_URL: benchDatabaseUrl(DB_NAME), TAGFUSION_AUTH: 'open', TAGFUSION_DATA_DIR: mkdtempSync(join(tmpdir(), 'tagfusion-load-')), LOG_LEVEL: 'warn' };
+// The caption file is written under fixturesRoot(), which the servers may import from.
+const env = {
+  ...process.env,
+  DATABASE_URL: benchDatabaseUrl(DB_NAME),
+  TAGFUSION_AUTH: 'open',
+  TAGFUSION_DATA_DIR: mkdtempSync(join(tmpdir(), 'tagfusion-load-')),
+  TAGFUSION_DATA_ROOTS: fixturesRoot(),
+  LOG_LEVEL: 'warn',
+};
 // whoever trains the sweep: one job thread at the chosen priority, no grace period at the end
 const trainerEnv = { TAGFUSION_WORKER_THREADS: '1', TAGFUSION_JOB_CPU_PRIORITY: SWEEP_PRIORITY, TAGFUSION_DRAIN_SECONDS: '0' };
 const server = spawn(process.execPath, [...nodeArgs, join(projectRoot, 'bin', 'tagfusion.js'), 'serve', ...(sweepInServer ? [] : ['--no-work'])], {

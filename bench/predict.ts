@@ -13,7 +13,7 @@
  *   BENCH_DATA_DIR=/tmp/tf1 npm run bench:predict [-- --requests 100 --epochs 15]
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startApp, type App } from '../src/app.js';
@@ -123,7 +123,8 @@ async function predictDataset(ref: string, datasetId: string, split?: 'VAL') {
 }
 
 // The validation records as a new, unlabelled dataset: its features are not cached.
-const rawDir = mkdtempSync(join(tmpdir(), 'tagfusion-bench-predict-'));
+// under the data folder: a server's imports read only there and under TAGFUSION_DATA_ROOTS
+const rawDir = mkdtempSync(join(app.config.dataDir, 'bench-predict-'));
 const quote = (s: string) => `"${s.replace(/"/g, '""')}"`;
 writeFileSync(join(rawDir, 'val.csv'), ['ImageID,Caption', ...samples.map((s) => `${s.imageId},${quote(s.caption)}`)].join('\n') + '\n');
 const rawDataset = await importOnce('comp5329-val-unlabelled', join(rawDir, 'val.csv'), imagesDir);

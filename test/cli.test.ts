@@ -43,8 +43,10 @@ describe.each(DB_KINDS)('tagfusion import on %s', (kind) => {
   it('exits with a clear message for a missing file', async () => {
     const db = await createTestDatabase(kind);
     dbs.push(db);
+    // With no TAGFUSION_DATA_ROOTS the CLI, working in-process, may read the temporary folder.
+    const { TAGFUSION_DATA_ROOTS: _roots, ...defaults } = db.env;
     const missing = join(tmpdir(), `tagfusion-missing-${process.pid}.csv`);
-    const err = await cli(['import', missing, '--name', 'x'], db.env).catch((e) => e);
+    const err = await cli(['import', missing, '--name', 'x'], defaults).catch((e) => e);
     expect(err.code).toBe(2);
     expect(err.stderr).toBe(`tagfusion: CSV file ${missing} does not exist or cannot be read.\n`);
     const outside = await cli(['import', '/nonexistent.csv', '--name', 'x'], db.env).catch((e) => e);

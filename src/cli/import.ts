@@ -1,5 +1,6 @@
 import { startApp } from '../app.js';
 import { loadConfig } from '../config.js';
+import { cliImportRoots } from '../datasets/paths.js';
 import { succeeded, waitWithProgress } from './wait.js';
 
 interface ImportOptions {
@@ -10,10 +11,13 @@ interface ImportOptions {
   json?: boolean;
 }
 
-/** `tagfusion import`: the same service as the importDataset mutation, worked in this process. */
+/**
+ * `tagfusion import`: the same service as the importDataset mutation, worked in this process,
+ * which may also read the working directory and the temporary folder (cliImportRoots).
+ */
 export async function importCommand(csv: string, o: ImportOptions) {
   const config = loadConfig();
-  const app = await startApp(config, { workJobs: true });
+  const app = await startApp({ ...config, dataRoots: cliImportRoots(config) }, { workJobs: true });
   try {
     const { datasets } = app.services;
     const job = await datasets.importDataset({ name: o.name, csvPath: csv, imagesDir: o.images, valFraction: o.valFraction, splitSeed: o.seed });

@@ -7,16 +7,25 @@ import { errors } from '../errors.js';
 import { projectRoot } from '../paths.js';
 
 /**
- * Folders an import may read a caption file or an image folder from. TAGFUSION_DATA_ROOTS, when
- * set, is the whole list. Otherwise: the data folder, the working directory (where a user runs
- * `tagfusion import ./file.csv`), the OS temporary folder (downloads and tests land there) and
- * the `shared` folder beside the checkout, where the sample datasets ship. A server exposed
- * beyond localhost should set TAGFUSION_DATA_ROOTS to the dataset folders alone.
+ * Folders a server's imports may read a caption file or an image folder from:
+ * TAGFUSION_DATA_ROOTS when set (the whole list), else the data folder and the `shared` folder
+ * beside the checkout, where the sample datasets ship. Never, by default, the working directory
+ * or the OS temporary folder: an editor could then import any file there (another user's
+ * download, a server's configuration) through a server they can reach.
  */
 export function importRoots(config: Pick<Config, 'dataRoots' | 'dataDir'>): string[] {
   if (config.dataRoots) return config.dataRoots;
   const shared = join(projectRoot, '..', 'shared');
-  return [config.dataDir, process.cwd(), tmpdir(), ...(existsSync(shared) ? [resolve(shared)] : [])];
+  return [config.dataDir, ...(existsSync(shared) ? [resolve(shared)] : [])];
+}
+
+/**
+ * The roots of `tagfusion import`, which works its job in its own process for the user at the
+ * shell: the server's, plus the working directory (`tagfusion import ./file.csv`) and the OS
+ * temporary folder (downloads land there), unless TAGFUSION_DATA_ROOTS says otherwise.
+ */
+export function cliImportRoots(config: Pick<Config, 'dataRoots' | 'dataDir'>): string[] {
+  return config.dataRoots ?? [...importRoots(config), process.cwd(), tmpdir()];
 }
 
 const inside = (p: string, roots: string[]) => roots.some((r) => p === r || p.startsWith(r.endsWith(sep) ? r : r + sep));

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { projectRoot } from '../../src/paths.js';
-import { DB_KINDS } from '../support/databases.js';
+import { DB_KINDS, fixturesRoot } from '../support/databases.js';
 import { slowDataset } from '../support/fixtures.js';
 import { pgBinDir, startPgCluster, type PgCluster } from '../support/pg-cluster.js';
 import { freePort, poll, startServerProcess, type ServerProcess } from '../support/process.js';
@@ -49,7 +49,7 @@ describe.skipIf(!enabled)('a PostgreSQL restart', () => {
     cluster = await startPgCluster();
     dataDir = mkdtempSync(join(tmpdir(), 'tagfusion-test-'));
     // One job at a time per process: two slow imports must go to two processes.
-    env = { DATABASE_URL: cluster.url, TAGFUSION_DATA_DIR: dataDir, TAGFUSION_AUTH: 'open', TAGFUSION_WORKER_THREADS: '1', TAGFUSION_JOB_CONCURRENCY: '1' };
+    env = { DATABASE_URL: cluster.url, TAGFUSION_DATA_DIR: dataDir, TAGFUSION_DATA_ROOTS: fixturesRoot(), TAGFUSION_AUTH: 'open', TAGFUSION_WORKER_THREADS: '1', TAGFUSION_JOB_CONCURRENCY: '1' };
   });
 
   afterAll(async () => {

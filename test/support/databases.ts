@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -9,6 +9,18 @@ export type DbKind = 'pglite' | 'postgres';
 
 /** The databases every integration test runs against: PGlite always, PostgreSQL when configured. */
 export const DB_KINDS: DbKind[] = process.env.TEST_DATABASE_URL ? ['pglite', 'postgres'] : ['pglite'];
+
+/**
+ * The folder test fixtures are written under (test/support/fixtures.ts), in the run's temporary
+ * folder (global-setup.ts). Test servers read imports from it as their one data root
+ * (TAGFUSION_DATA_ROOTS), as a deployment names its dataset folders: a server never reads the
+ * temporary folder itself, so files elsewhere in it stay out of reach, as they should.
+ */
+export function fixturesRoot(): string {
+  const root = join(tmpdir(), 'fixtures');
+  mkdirSync(root, { recursive: true });
+  return root;
+}
 
 export interface TestDatabase {
   config: Config;
@@ -26,7 +38,16 @@ export async function createTestDatabase(kind: DbKind, extraEnv: Record<string, 
   const dataDir = mkdtempSync(join(tmpdir(), 'tagfusion-test-'));
   // Job threads at normal priority: a `serve` process's would otherwise be SCHED_IDLE and wait for
   // every other test process on the machine, which makes timings depend on the neighbours.
-  const base = { TAGFUSION_DATA_DIR: dataDir, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', PORT: '4000', TAGFUSION_WORKER_THREADS: '2', TAGFUSION_AUTH: 'open', TAGFUSION_JOB_CPU_PRIORITY: 'normal', ...extraEnv };
+  const base = {
+    TAGFUSION_DATA_DIR: dataDir,
+    TAGFUSION_DATA_ROOTS: fixturesRoot(),
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    PORT: '4000',
+    TAGFUSION_WORKER_THREADS: '2',
+    TAGFUSION_AUTH: 'open',
+    TAGFUSION_JOB_CPU_PRIORITY: 'normal',
+    ...extraEnv,
+  };
   if (kind === 'pglite') {
     return { config: loadConfig(base), env: base, drop: async () => rmSync(dataDir, { recursive: true, force: true }) };
   }

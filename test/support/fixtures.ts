@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
+import { fixturesRoot } from './databases.js';
 
 /** A small JPEG of one colour (tests make their own images; the shared sample is not used). */
 export async function jpeg(width = 32, height = 24, seed = 0): Promise<Buffer> {
@@ -26,9 +26,10 @@ export interface DatasetFixture {
 /**
  * Writes a caption CSV exactly as given (so tests can write the defects real files have) and,
  * for each entry of `images`, a file in the images folder: a Buffer, or 'jpeg' for a valid image.
+ * The files lie under fixturesRoot(), the test servers' data root.
  */
 export async function writeDataset(csv: string, images: Record<string, Buffer | 'jpeg'> = {}): Promise<DatasetFixture> {
-  const dir = mkdtempSync(join(tmpdir(), 'tagfusion-fixture-'));
+  const dir = mkdtempSync(join(fixturesRoot(), 'tagfusion-fixture-'));
   const imagesDir = join(dir, 'images');
   mkdirSync(imagesDir);
   const csvPath = join(dir, 'data.csv');
