@@ -12,6 +12,8 @@
  * RFC-style doubled quotes are undone when every inner quote is doubled.
  */
 
+import { echoField } from '../util/echo.js';
+
 export type CsvFormat = 'labelled' | 'unlabelled';
 
 export interface CsvRecord {
@@ -88,9 +90,9 @@ export function parseCaptionCsv(text: string, limits: Partial<CsvLimits> = {}): 
   const headerLine = first.done ? '' : first.value.slice(0, 200);
   const header = headerLine.trim().toLowerCase().replace(/\s*,\s*/g, ',');
   const format = HEADERS[header];
-  if (!format) {
-    throw new CsvHeaderError(`line 1: expected the header "ImageID,Labels,Caption" or "ImageID,Caption", found "${headerLine.slice(0, 80)}"`);
-  }
+  // The line found is not quoted: a file that is not a caption file (an .env, a server's
+  // configuration) would otherwise be readable, line by line, through this error.
+  if (!format) throw new CsvHeaderError('line 1: expected the header "ImageID,Labels,Caption" or "ImageID,Caption"; the file does not start with either');
   const fieldCount = format === 'labelled' ? 3 : 2;
   const records: CsvRecord[] = [];
   const problems: CsvProblem[] = [];
@@ -132,7 +134,8 @@ export function parseCaptionCsv(text: string, limits: Partial<CsvLimits> = {}): 
       throw new CsvLimitError(`line ${lineNo}: a field is longer than ${maxFieldChars} characters (the limit is ${maxFieldChars})`);
     }
     if (!fields) {
-      problems.push({ line: lineNo, imageId: firstField(lineText), reason: `expected ${fieldCount} comma-separated fields (${Object.keys(HEADERS).find((h) => HEADERS[h] === format)})` });
+      // No ImageID is quoted: a line that is not a record may be anything (see the header error).
+      problems.push({ line: lineNo, reason: `expected ${fieldCount} comma-separated fields (${Object.keys(HEADERS).find((h) => HEADERS[h] === format)})` });
       continue;
     }
     const [imageId, ...rest] = fields;
@@ -204,23 +207,38 @@ function suffixOf(id: string): string {
   return dot > 0 ? id.slice(dot).toLowerCase() : '';
 }
 
-function firstField(line: string): string | undefined {
-  const id = line.split(',')[0]?.trim();
-  return id ? id.slice(0, 200) : undefined;
-}
-
 function finishRecord(p: Pending, format: CsvFormat): CsvRecord | CsvProblem {
   const base = { line: p.line, imageId: p.imageId };
   if (p.imageId === '') return { ...base, imageId: undefined, reason: 'empty ImageID' };
   let caption = p.raw.join('\n');
   if (p.quoted) caption = unquote(caption.trim());
+  // PostgreSQL text cannot hold NUL: the record is rejected here, not the whole import there.
+  if (p.imageId.includes('\u0000')) return { ...base, reason: 'ImageID holds a NUL character' };
+  if (caption.includes('\u0000')) return { ...base, reason: 'caption holds a NUL character' };
   if (format === 'unlabelled') return { ...base, caption };
   const tokens = (p.labelsText ?? '').split(/\s+/).filter(Boolean);
   if (tokens.length === 0) return { ...base, reason: 'no labels' };
-  const bad = tokens.find((t) => !/^\d+$/.test(t));
-  if (bad !== undefined) return { ...base, reason: `label "${bad.slice(0, 40)}" is not an integer` };
+  for (const t of tokens) {
+    const problem = labelProblem(t);
+    if (problem) return { ...base, reason: `label "${echoField(t)}" ${problem}` };
+  }
   const labels = [...new Set(tokens.map(Number))];
   return { ...base, labels, caption };
+}
+
+/**
+ * Label ids are stored in PostgreSQL integer columns (Sample.labels, LabelClass.classId): a
+ * larger id would fail the whole import in the database, so its line is rejected here instead.
+ */
+export const MAX_LABEL_ID = 2_147_483_647;
+
+function labelProblem(token: string): string | undefined {
+  const range = `(label ids are whole numbers from 0 to ${MAX_LABEL_ID})`;
+  if (/^-\d+$/.test(token)) return `is negative ${range}`;
+  if (!/^\d+$/.test(token)) return 'is not an integer';
+  // Compared as text as well: a 400-digit label is Infinity as a number.
+  if (token.replace(/^0+(?=\d)/, '').length > 10 || Number(token) > MAX_LABEL_ID) return `is out of range ${range}`;
+  return undefined;
 }
 
 function unquote(text: string): string {

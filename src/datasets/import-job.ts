@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { errors } from '../errors.js';
+import { errors, isAppError } from '../errors.js';
 import type { JobContext, JobDefinition } from '../jobs/types.js';
 import type { ImageCheckInput, ImageCheckProgress, ImageCheckResult } from '../workers/image-check.js';
+import { echoField } from '../util/echo.js';
 import { CsvFileError, parseCaptionCsv, type CsvProblem, type CsvRecord } from './csv.js';
-import { parseImportInput, type ImportInput } from './import-input.js';
+import { parseImportPayload, type ImportInput, type ImportPayload } from './import-input.js';
 import { confinedPath, importRoots } from './paths.js';
 import { saveDatasetVersion, type NewSample } from './repository.js';
 import { stratifiedSplit } from './split.js';
@@ -21,36 +22,44 @@ export interface ImportResult extends Record<string, unknown> {
 
 /** Images per pool task: small enough to spread over the threads and report progress. */
 const IMAGES_PER_TASK = 250;
+/** Characters of an ImageID a rejected record repeats (it says where; the line number says it too). */
+const IMAGE_ID_ECHO = 100;
 
 /**
  * Imports a caption file (and its images) as a dataset version. Parsing runs here; decoding and
  * hashing every image runs in the worker pool. The version is written in one transaction, so a
  * failed or cancelled import leaves nothing behind, and a retry is harmless (content-addressed).
  */
-export const importDatasetJob: JobDefinition<ImportInput, ImportResult> = {
+export const importDatasetJob: JobDefinition<ImportPayload, ImportResult> = {
   kind: 'dataset-import',
   retryLimit: 2,
   retryDelaySeconds: 5,
   expireInSeconds: 4 * 3600,
-  parsePayload: parseImportInput,
+  parsePayload: parseImportPayload,
   async run(ctx, input) {
     ctx.progress(0, 'reading CSV');
+    // Errors name the paths as the user gave them; the payload holds their real paths.
+    const shown = { csvPath: input.given?.csvPath ?? input.csvPath, imagesDir: input.given?.imagesDir ?? input.imagesDir };
     // Checked again here: the files may have changed (or become links) since the job was queued.
     const roots = importRoots(ctx.config);
-    const csvPath = await confinedPath('CSV file', input.csvPath, 'file', roots);
-    const imagesDir = input.imagesDir ? await confinedPath('Images folder', input.imagesDir, 'dir', roots) : null;
+    const confine = (what: string, path: string, given: string, kind: 'file' | 'dir') =>
+      confinedPath(what, path, kind, roots).catch((err) => {
+        throw isAppError(err) && err.code === 'PATH_NOT_ALLOWED' ? errors.pathNotAllowed(what, given) : errors.pathNotFound(what, given);
+      });
+    const csvPath = await confine('CSV file', input.csvPath, shown.csvPath, 'file');
+    const imagesDir = input.imagesDir ? await confine('Images folder', input.imagesDir, shown.imagesDir!, 'dir') : null;
     const { size } = await stat(csvPath);
     if (size > ctx.config.csvMaxBytes) {
-      throw errors.invalidCsv(input.csvPath, `the file has ${size} bytes; at most ${ctx.config.csvMaxBytes} are imported (TAGFUSION_CSV_MAX_BYTES)`);
+      throw errors.invalidCsv(shown.csvPath, `the file has ${size} bytes; at most ${ctx.config.csvMaxBytes} are imported (TAGFUSION_CSV_MAX_BYTES)`);
     }
     const text = await readFile(csvPath, 'utf8').catch(() => {
-      throw errors.pathNotFound('CSV file', input.csvPath);
+      throw errors.pathNotFound('CSV file', shown.csvPath);
     });
     let parsed;
     try {
       parsed = parseCaptionCsv(text, { maxRecords: ctx.config.csvMaxRecords });
     } catch (err) {
-      if (err instanceof CsvFileError) throw errors.invalidCsv(input.csvPath, err.message);
+      if (err instanceof CsvFileError) throw errors.invalidCsv(shown.csvPath, err.message);
       throw err;
     }
     const problems: CsvProblem[] = [...parsed.problems];
@@ -58,10 +67,10 @@ export const importDatasetJob: JobDefinition<ImportInput, ImportResult> = {
 
     let accepted: (CsvRecord & { imagePath?: string; imageHash?: string })[] = records;
     if (imagesDir) {
-      const checked = await checkImages(ctx, imagesDir, records, problems);
+      const checked = await checkImages(ctx, imagesDir, shown.imagesDir!, records, problems);
       accepted = checked;
     }
-    if (accepted.length === 0) throw errors.emptyDataset(input.csvPath);
+    if (accepted.length === 0) throw errors.emptyDataset(shown.csvPath);
     problems.sort((a, b) => a.line - b.line);
 
     ctx.progress(0.95, 'saving');
@@ -87,7 +96,7 @@ export const importDatasetJob: JobDefinition<ImportInput, ImportResult> = {
       splitSeed: input.splitSeed,
       valFraction: input.valFraction,
       samples,
-      rejections: problems.map((p) => ({ line: p.line, imageId: p.imageId ?? null, reason: p.reason })),
+      rejections: problems.map((p) => ({ line: p.line, imageId: p.imageId === undefined ? null : echoField(p.imageId, IMAGE_ID_ECHO), reason: p.reason })),
       labelNames: names,
     });
     ctx.progress(1, saved.reused ? `identical to version ${saved.version}` : `saved as version ${saved.version}`);
@@ -108,9 +117,9 @@ function dropDuplicates(records: CsvRecord[], problems: CsvProblem[]): CsvRecord
   });
 }
 
-async function checkImages(ctx: JobContext, imagesDir: string, records: CsvRecord[], problems: CsvProblem[]) {
+async function checkImages(ctx: JobContext, imagesDir: string, shownAs: string, records: CsvRecord[], problems: CsvProblem[]) {
   const dirStat = await stat(imagesDir).catch(() => undefined);
-  if (!dirStat?.isDirectory()) throw errors.pathNotFound('Images folder', imagesDir);
+  if (!dirStat?.isDirectory()) throw errors.pathNotFound('Images folder', shownAs);
   // An ImageID names a file in the images folder, never a path that leaves it.
   const usable = records.filter((r) => {
     const plain = basename(r.imageId) === r.imageId && r.imageId !== '.' && r.imageId !== '..' && !r.imageId.includes('\\');

@@ -4,7 +4,7 @@ import type { Dataset, Job } from '../db/generated/client.js';
 import type { Split } from '../db/generated/enums.js';
 import { errors } from '../errors.js';
 import type { JobService } from '../jobs/service.js';
-import { parseImportInput } from './import-input.js';
+import { parseImportInput, type ImportPayload } from './import-input.js';
 import { importDatasetJob } from './import-job.js';
 import { confinedPath, importRoots } from './paths.js';
 import * as repo from './repository.js';
@@ -28,7 +28,7 @@ export class DatasetService {
     const roots = importRoots(this.config);
     const csvPath = await confinedPath('CSV file', input.csvPath, 'file', roots);
     const imagesDir = input.imagesDir ? await confinedPath('Images folder', input.imagesDir, 'dir', roots) : null;
-    const payload = { ...input, csvPath, imagesDir };
+    const payload: ImportPayload = { ...input, csvPath, imagesDir, given: { csvPath: input.csvPath, imagesDir: input.imagesDir } };
     return this.jobs.enqueue(importDatasetJob.kind, payload);
   }
 

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import type { Job as QueueJob } from 'pg-boss';
 import type { Config } from '../config.js';
@@ -166,17 +167,20 @@ export class JobRunner {
         log.info('job cancelled');
         return { cancelled: true };
       }
-      const message = err instanceof Error ? err.message : String(err);
+      // Only catalogue errors reach users. Anything else (a database's or a library's own words,
+      // which may hold paths, values or file content) is stored as an id that finds it in the log.
+      const errorId = isAppError(err) ? undefined : randomUUID();
+      const message = isAppError(err) ? err.message : `Internal error (id ${errorId}).`;
       // Errors from the catalogue are the user's input (a bad file, a missing path): retrying
       // cannot help, so the job fails now and the queue sees a completed message.
       if (isAppError(err) || attempt > def.retryLimit) {
-        log.warn({ err }, 'job failed');
+        log.warn({ err, errorId }, 'job failed');
         await this.finish(jobId, 'FAILED', { error: message });
         observeDuration({ status: 'FAILED' });
         if (isAppError(err)) return { failed: true };
         throw err;
       }
-      log.warn({ err }, 'job attempt failed; the queue will retry it');
+      log.warn({ err, errorId }, 'job attempt failed; the queue will retry it');
       await prisma.job.update({ where: { id: jobId }, data: { status: 'QUEUED', error: `attempt ${attempt} failed: ${message}` } });
       await this.publish(jobId, 'QUEUED', 'QUEUED', row.progress, `attempt ${attempt} failed; retrying`);
       throw err;

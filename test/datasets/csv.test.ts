@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CsvHeaderError, CsvLimitError, DEFAULT_CSV_LIMITS, parseCaptionCsv } from '../../src/datasets/csv.js';
+import { CsvHeaderError, CsvLimitError, DEFAULT_CSV_LIMITS, MAX_LABEL_ID, parseCaptionCsv } from '../../src/datasets/csv.js';
+import { echoField } from '../../src/util/echo.js';
 
 const H = 'ImageID,Labels,Caption';
 
@@ -7,6 +8,36 @@ describe('parseCaptionCsv', () => {
   it('rejects a file whose header is neither format, naming line 1', () => {
     expect(() => parseCaptionCsv('id,label\n1,2\n')).toThrow(CsvHeaderError);
     expect(() => parseCaptionCsv('id,label\n1,2\n')).toThrow(/line 1: expected the header/);
+  });
+
+  it('repeats nothing of a file that is not a caption file, nor of a line that is not a record', () => {
+    // an .env or a server's configuration, imported by mistake or on purpose
+    expect(() => parseCaptionCsv('SECRET_TOKEN=abc123\nOTHER=x\n')).toThrow(/^line 1: expected the header "ImageID,Labels,Caption" or "ImageID,Caption"; the file does not start with either$/);
+    const r = parseCaptionCsv(`${H}\nSECRET_TOKEN=abc123\n`);
+    expect(r.problems).toEqual([{ line: 2, reason: 'expected 3 comma-separated fields (imageid,labels,caption)' }]);
+    expect(JSON.stringify(r)).not.toContain('abc123');
+  });
+
+  it('rejects the line of a label that is negative, fractional or beyond the stored integer, naming it', () => {
+    const labels = ['99999999999999999999', '-3', '1.5', String(MAX_LABEL_ID + 1), '9'.repeat(400), `1${'\t'}2${'\u001b'}[2J`];
+    const r = parseCaptionCsv(`${H}\n${labels.map((l, i) => `${i}.jpg,${l},"c"`).join('\n')}\n9.jpg,${MAX_LABEL_ID} 0 007,"ok"\n`);
+    const range = `(label ids are whole numbers from 0 to ${MAX_LABEL_ID})`;
+    expect(r.problems).toEqual([
+      { line: 2, imageId: '0.jpg', reason: `label "99999999999999999999" is out of range ${range}` },
+      { line: 3, imageId: '1.jpg', reason: `label "-3" is negative ${range}` },
+      { line: 4, imageId: '2.jpg', reason: 'label "1.5" is not an integer' },
+      { line: 5, imageId: '3.jpg', reason: `label "2147483648" is out of range ${range}` },
+      { line: 6, imageId: '4.jpg', reason: `label "${'9'.repeat(40)}…" is out of range ${range}` },
+      // the tab splits labels; the escape character is written out, never sent to a terminal
+      { line: 7, imageId: '5.jpg', reason: 'label "2\\u001b[2J" is not an integer' },
+    ]);
+    expect(r.records).toEqual([{ line: 8, imageId: '9.jpg', labels: [MAX_LABEL_ID, 0, 7], caption: 'ok' }]);
+  });
+
+  it('echoField bounds a field and writes control characters out', () => {
+    expect(echoField('a'.repeat(50))).toBe(`${'a'.repeat(40)}…`);
+    expect(echoField('x\ny\r\u0000\u009b\u2028')).toBe('x\\ny\\r\\u0000\\u009b\\u2028');
+    expect(echoField('short')).toBe('short');
   });
 
   it('reads plain records, with commas inside quoted and unquoted captions', () => {
@@ -55,7 +86,7 @@ describe('parseCaptionCsv', () => {
     expect(r.problems).toEqual([
       { line: 3, imageId: '2.jpg', reason: 'label "x" is not an integer' },
       { line: 4, imageId: '3.jpg', reason: 'no labels' },
-      { line: 5, imageId: 'just some text', reason: expect.stringContaining('expected 3 comma-separated fields') },
+      { line: 5, reason: expect.stringContaining('expected 3 comma-separated fields') }, // not a record: nothing of it is repeated
     ]);
   });
 
