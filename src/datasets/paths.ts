@@ -31,10 +31,10 @@ export function cliImportRoots(config: Pick<Config, 'dataRoots' | 'dataDir'>): s
 const inside = (p: string, roots: string[]) => roots.some((r) => p === r || p.startsWith(r.endsWith(sep) ? r : r + sep));
 
 /**
- * The real path of a file (`kind` 'file') or folder ('dir') under one of `roots`. The lexical
- * check comes first, so that nothing outside the roots is even looked at (`..` is resolved
- * away before it); the real path is checked again, so that a symbolic link inside a root
- * cannot lead out of it. Throws PATH_NOT_ALLOWED or PATH_NOT_FOUND, naming `what`.
+ * The real path of a file (`kind` 'file': anything but a folder) or folder ('dir') under one of
+ * `roots`. The lexical check comes first, so that nothing outside the roots is even looked at
+ * (`..` is resolved away before it); the real path is checked again, so that a symbolic link
+ * inside a root cannot lead out of it. Throws PATH_NOT_ALLOWED or PATH_NOT_FOUND, naming `what`.
  */
 export async function confinedPath(what: string, path: string, kind: 'file' | 'dir', roots: string[]): Promise<string> {
   const absolute = resolve(path);
@@ -43,7 +43,10 @@ export async function confinedPath(what: string, path: string, kind: 'file' | 'd
   const real = await realpath(absolute).catch(() => undefined);
   if (!real) throw errors.pathNotFound(what, path);
   if (!inside(real, realRoots)) throw errors.pathNotAllowed(what, path);
+  // A named pipe or device passes as a 'file' here (stat does not open it): its reader refuses
+  // it on the opened descriptor (util/read-file.ts), which also catches a swap after this check,
+  // and says why.
   const info = await stat(real).catch(() => undefined);
-  if (!(kind === 'file' ? info?.isFile() : info?.isDirectory())) throw errors.pathNotFound(what, path);
+  if (!(kind === 'file' ? info && !info.isDirectory() : info?.isDirectory())) throw errors.pathNotFound(what, path);
   return real;
 }

@@ -1,6 +1,7 @@
 import type { Dataset, PrismaClient } from '../db/generated/client.js';
 import { Prisma } from '../db/generated/client.js';
 import type { Split } from '../db/generated/enums.js';
+import { insertRejections, insertSamples } from './sample-rows.js';
 
 export interface NewSample {
   imageId: string;
@@ -26,8 +27,6 @@ export interface NewDatasetVersion {
   rejections: { line: number; imageId: string | null; reason: string }[];
   labelNames: Map<number, string>;
 }
-
-const BATCH = 5000;
 
 /**
  * Writes a dataset version with its classes, samples and rejections in one transaction, or
@@ -62,12 +61,8 @@ export async function saveDatasetVersion(prisma: PrismaClient, v: NewDatasetVers
           await tx.labelClass.createMany({
             data: ids.map((classId, index) => ({ datasetId: dataset.id, classId, index, count: counts.get(classId)!, name: v.labelNames.get(classId) ?? null })),
           });
-          for (let i = 0; i < v.samples.length; i += BATCH) {
-            await tx.sample.createMany({ data: v.samples.slice(i, i + BATCH).map((s) => ({ ...s, datasetId: dataset.id })) });
-          }
-          for (let i = 0; i < v.rejections.length; i += BATCH) {
-            await tx.importRejection.createMany({ data: v.rejections.slice(i, i + BATCH).map((r) => ({ ...r, datasetId: dataset.id })) });
-          }
+          await insertSamples(tx, dataset.id, v.samples);
+          await insertRejections(tx, dataset.id, v.rejections);
           return { ...dataset, reused: false };
         },
         { timeout: 600_000, maxWait: 60_000 },

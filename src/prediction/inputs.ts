@@ -1,10 +1,9 @@
-import { realpath, stat } from 'node:fs/promises';
-import { resolve, sep } from 'node:path';
 import sharp from 'sharp';
 import { z } from 'zod';
 import { confinedPath } from '../datasets/paths.js';
 import { errors } from '../errors.js';
-import { MAX_IMAGE_FILE_BYTES } from '../workers/image-check.js';
+import { echoField } from '../util/echo.js';
+import { FileTooLarge, NotARegularFile, readImageFile } from '../util/read-file.js';
 import type { PredictorPlan } from './plan.js';
 import type { RawSample } from './predictor.js';
 
@@ -77,17 +76,22 @@ function checkBase64(text: string, field: string): string {
 }
 
 /** Refuses a file too large to read, or an image (by its header) with too many pixels. */
-async function checkImageSize(image: string | Buffer, field: string, maxPixels: number): Promise<void> {
-  if (typeof image === 'string') {
-    const { size } = await stat(image);
-    if (size > MAX_IMAGE_FILE_BYTES) throw errors.badInput(`${field}: the file has ${size} bytes; at most ${MAX_IMAGE_FILE_BYTES} are read`, { field });
+async function checkImageSize(path: string | Buffer, field: string, maxPixels: number): Promise<void> {
+  let image = path;
+  if (typeof path === 'string') {
+    // A named pipe or device is refused on its descriptor, never read (it would block a libuv thread).
+    image = await readImageFile(path).catch((err: unknown) => {
+      if (err instanceof FileTooLarge) throw errors.badInput(`${field}: the file has ${err.size} bytes; at most ${err.limit} are read`, { field });
+      if (err instanceof NotARegularFile) throw errors.badInput(`${field}: the path ${err.message}`, { field });
+      throw err;
+    });
   }
   let width: number | undefined;
   let height: number | undefined;
   try {
     ({ width, height } = await sharp(image, { limitInputPixels: false }).metadata());
   } catch (err) {
-    throw errors.badInput(`${field}: not an image that can be read (${(err as Error).message})`, { field });
+    throw errors.badInput(`${field}: not an image that can be read (${echoField((err as Error).message.split('\n')[0], 120)})`, { field });
   }
   if (!width || !height) throw errors.badInput(`${field}: not an image that can be read (no size in its header)`, { field });
   if (width * height > maxPixels) {

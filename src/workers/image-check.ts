@@ -1,8 +1,12 @@
 import { createHash } from 'node:crypto';
-import { readFile, realpath, stat } from 'node:fs/promises';
+import { realpath } from 'node:fs/promises';
 import { sep } from 'node:path';
 import sharp from 'sharp';
 import type { TaskMessage } from '../jobs/pool.js';
+import { echoField } from '../util/echo.js';
+import { FileTooLarge, MAX_IMAGE_FILE_BYTES, NotARegularFile, readImageFile } from '../util/read-file.js';
+
+export { MAX_IMAGE_FILE_BYTES };
 
 export interface ImageCheckInput {
   images: { imageId: string; path: string }[];
@@ -14,11 +18,6 @@ export interface ImageCheckInput {
   maxPixels?: number;
 }
 
-/**
- * Largest image file read. A 40-megapixel photo is under 30 MB as JPEG; anything bigger is not
- * a photo this project can use, and reading it whole would cost its size in memory per thread.
- */
-export const MAX_IMAGE_FILE_BYTES = 64 * 1024 * 1024;
 const DEFAULT_MAX_PIXELS = 40_000_000;
 
 export interface ImageCheckResult {
@@ -60,10 +59,11 @@ async function checkOne(imageId: string, path: string, root: string | undefined,
       const real = await realpath(path);
       if (!real.startsWith(root.endsWith(sep) ? root : root + sep)) return { imageId, error: 'image file is a link that leads outside the images folder' };
     }
-    const { size } = await stat(path);
-    if (size > MAX_IMAGE_FILE_BYTES) return { imageId, error: `image file has ${size} bytes; at most ${MAX_IMAGE_FILE_BYTES} are accepted` };
-    bytes = await readFile(path);
+    // a named pipe or device is refused on its descriptor, never read (it would block this thread)
+    bytes = await readImageFile(path);
   } catch (err) {
+    if (err instanceof FileTooLarge) return { imageId, error: `image file has ${err.size} bytes; at most ${err.limit} are accepted` };
+    if (err instanceof NotARegularFile) return { imageId, error: `image file ${err.message}` };
     const code = (err as NodeJS.ErrnoException).code;
     return { imageId, error: code === 'ENOENT' ? 'image file is missing' : `image file cannot be read (${code ?? 'error'})` };
   }
@@ -78,6 +78,6 @@ async function checkOne(imageId: string, path: string, root: string | undefined,
     const { info } = await sharp(bytes, { failOn: 'error', limitInputPixels: maxPixels }).raw().toBuffer({ resolveWithObject: true });
     return { imageId, hash: createHash('sha256').update(bytes).digest('hex'), width: info.width, height: info.height };
   } catch (err) {
-    return { imageId, error: `image cannot be decoded (${(err as Error).message.split('\n')[0].slice(0, 120)})` };
+    return { imageId, error: `image cannot be decoded (${echoField((err as Error).message.split('\n')[0], 120)})` };
   }
 }

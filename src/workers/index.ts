@@ -5,6 +5,7 @@ import { workerData } from 'node:worker_threads';
 import { lowerThreadPriority, type CpuPriority } from './cpu-priority.js';
 import { finishing } from './finishing.js';
 import { imageCheck as imageCheckTask } from './image-check.js';
+import { parseCsv as parseCsvTask } from './csv-parse.js';
 import { encoderInfo as encoderInfoTask, extractPart as extractPartTask } from './features.js';
 import { trainModel as trainModelTask } from './training.js';
 import { finetuneText as finetuneTextTask } from './finetune.js';
@@ -16,6 +17,7 @@ const { cpuPriority } = (workerData ?? {}) as { cpuPriority?: CpuPriority };
 if (cpuPriority) lowerThreadPriority(cpuPriority);
 
 export const imageCheck = finishing(imageCheckTask);
+export const parseCsv = finishing(parseCsvTask);
 export const encoderInfo = finishing(encoderInfoTask);
 export const extractPart = finishing(extractPartTask);
 export const trainModel = finishing(trainModelTask);

@@ -3,6 +3,7 @@
  * helpers here lay the 8-bit RGB pixels out as the float tensors each model expects.
  */
 import sharp from 'sharp';
+import { readImageFile } from '../../util/read-file.js';
 
 /** How an image becomes a `width`×`height` RGB picture. */
 export interface ResizeSpec {
@@ -38,7 +39,9 @@ export interface RgbImage {
  */
 export async function loadRgb(path: string, spec: ResizeSpec, flip = false): Promise<RgbImage> {
   try {
-    let image = sharp(path);
+    // Read through the checked descriptor, not by sharp from the path: a named pipe would block
+    // a libuv thread for good (util/read-file.ts).
+    let image = sharp(await readImageFile(path));
     const kernel = spec.kernel ?? 'lanczos3';
     if (spec.cropFrom !== undefined) {
       let from = spec.cropFrom;
