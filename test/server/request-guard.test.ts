@@ -152,7 +152,7 @@ describe.each(DB_KINDS)('tokens on transports and the image route with tokens re
   it('refuses a presented unknown token at once, before reading the body', async () => {
     const r = await fetch(server.http.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer tf_unknown' }, body: 'not even json' });
     expect(r.status).toBe(401);
-    expect((await r.json()).errors[0].extensions.code).toBe('UNAUTHENTICATED');
+    expect(((await r.json()) as { errors: { extensions: { code: string } }[] }).errors[0].extensions.code).toBe('UNAUTHENTICATED');
     const rejected = await upgrade(server.http.url, { headers: { authorization: 'Bearer tf_unknown' } });
     expect(rejected).toMatchObject({ opened: false, status: 401 });
     // Without a token the body limit is small: only open fields can be asked for.
