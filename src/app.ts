@@ -11,7 +11,9 @@ import { jobDefinitions } from './jobs/registry.js';
 import { JobRunner } from './jobs/runner.js';
 import { JobService } from './jobs/service.js';
 import { createLogger, type Logger } from './logger.js';
-import { DEFAULT_WRITE_GATE } from './runs/write-gate.js';
+import { DEFAULT_WRITE_GATE, writeGateOf } from './runs/write-gate.js';
+import { RunTrackingService } from './runs/tracking.js';
+import { ProjectService } from './projects/service.js';
 import { RunService } from './runs/service.js';
 import { RunComparisonService } from './runs/compare.js';
 import { FeatureService } from './features/service.js';
@@ -29,6 +31,10 @@ import { schedIdleAvailable } from './workers/cpu-priority.js';
 export interface Services {
   datasets: DatasetService;
   runs: RunService;
+  /** tags, notes, params, metric points and soft delete from training code outside tagfusion */
+  tracking: RunTrackingService;
+  /** named containers of runs (MLflow's experiments) */
+  projects: ProjectService;
   comparisons: RunComparisonService;
   jobs: JobService;
   features: FeatureService;
@@ -94,9 +100,12 @@ export async function startApp(config: Config, options: AppOptions): Promise<App
     const jobs = new JobService(db, queue, events);
     const training = new TrainingService(db, jobs, config);
     const webhooks = new WebhookService(db, jobs, { allowPrivate: config.webhookAllowPrivate });
+    const writeGate = { ...DEFAULT_WRITE_GATE, writers: config.metricWriters };
     const services: Services = {
       datasets: new DatasetService(db, jobs, config),
-      runs: new RunService(db, events, { ...DEFAULT_WRITE_GATE, writers: config.metricWriters }),
+      runs: new RunService(db, events, writeGate),
+      tracking: new RunTrackingService(db, events, writeGateOf(db, writeGate)),
+      projects: new ProjectService(db),
       comparisons: new RunComparisonService(db),
       jobs,
       features: new FeatureService(db, jobs, config),

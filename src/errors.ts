@@ -31,6 +31,14 @@ export const errors = {
       `The embedded database in ${dir} is in use by process ${pid || 'unknown'}. Stop it, use another TAGFUSION_DATA_DIR, or use a PostgreSQL server (DATABASE_URL).`,
       { dir, pid },
     ),
+  projectNotFound: (which: string) => new AppError('PROJECT_NOT_FOUND', `Project ${which} does not exist.`, { project: which }),
+  projectExists: (name: string) =>
+    new AppError('PROJECT_EXISTS', `A project named ${name} exists already (perhaps deleted: restore it, or pick another name).`, { project: name }),
+  projectDeleted: (which: string) => new AppError('PROJECT_DELETED', `Project ${which} is deleted; restore it first.`, { project: which }),
+  tagNotFound: (runId: string, key: string) => new AppError('TAG_NOT_FOUND', `Run ${runId} has no tag ${key}.`, { runId, key }),
+  paramChanged: (runId: string, key: string) =>
+    new AppError('PARAM_CHANGED', `Param ${key} of run ${runId} was logged with another value; a param is written once (log it under another key).`, { runId, key }),
+  runDeleted: (id: string) => new AppError('RUN_DELETED', `Run ${id} is deleted; restore it first.`, { id }),
   runFinished: (id: string, status: string) => new AppError('RUN_FINISHED', `Run ${id} has already finished (${status}).`, { id, status }),
   runRegistered: (id: string, versions: string[]) =>
     new AppError('RUN_REGISTERED', `Run ${id} is the source of the registered model version${versions.length === 1 ? '' : 's'} ${versions.join(', ')}: it never changes, even for an admin.`, { id, versions }),

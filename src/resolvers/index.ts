@@ -12,6 +12,7 @@ import { healthResolvers } from './health.js';
 import { guardArguments } from './input-guard.js';
 import { jobResolvers } from './jobs.js';
 import { predictionResolvers } from './prediction.js';
+import { projectResolvers } from './projects.js';
 import { registryResolvers } from './registry.js';
 import { runResolvers } from './runs.js';
 import { trainingResolvers } from './training.js';
@@ -32,7 +33,7 @@ export function loadTypeDefs(dir = join(projectRoot, 'src', 'schema')): string[]
 export function buildSchema(): GraphQLSchema {
   const schema = makeExecutableSchema({
     typeDefs: loadTypeDefs(),
-    resolvers: [healthResolvers, datasetResolvers, runResolvers, jobResolvers, trainingResolvers, experimentResolvers, compareResolvers, predictionResolvers, registryResolvers, authResolvers] as never,
+    resolvers: [healthResolvers, datasetResolvers, runResolvers, jobResolvers, trainingResolvers, experimentResolvers, compareResolvers, predictionResolvers, registryResolvers, authResolvers, projectResolvers] as never,
   });
   return guardSchema(guardArguments(schema));
 }

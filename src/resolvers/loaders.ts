@@ -58,6 +58,15 @@ export function createLoaders(s: Services) {
     // keyed by the run row itself (resolvers have it), cached by id
     experimentProgress: new DataLoader(async (runs: readonly Run[]) => s.experiments.progress(runs), { cacheKeyFn: (r) => r.id }),
     artifacts: new DataLoader(async (ids: readonly string[]) => groupBy(ids, await s.runs.artifacts(ids), (r) => r.runId)),
+    tags: new DataLoader(async (ids: readonly string[]) => groupBy(ids, await s.tracking.tags(ids), (r) => r.runId)),
+    project: new DataLoader(async (ids: readonly number[]) => {
+      const rows = new Map((await s.projects.byIds(ids)).map((p) => [p.id, p]));
+      return ids.map((id) => rows.get(id) ?? null);
+    }),
+    projectRunCount: new DataLoader(async (ids: readonly number[]) => {
+      const counts = await s.projects.runCounts(ids);
+      return ids.map((id) => counts.get(id) ?? 0);
+    }),
   };
 }
 

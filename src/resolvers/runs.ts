@@ -1,5 +1,6 @@
 import type { AppEvent } from '../events/bus.js';
 import { errors } from '../errors.js';
+import { projectId as projectIdInput } from '../projects/input.js';
 import { statusInput } from '../runs/input.js';
 import { parseInput } from '../util/input.js';
 import type { Resolvers } from './__generated__/types.js';
@@ -19,7 +20,9 @@ export const runResolvers: Resolvers = {
   Query: {
     runs: async (_, { filter, orderBy, first, after }, { services }) => {
       const offset = decodeCursor(after);
-      const page = await services.runs.list(filter ?? {}, orderBy ?? null, first ?? 50, offset);
+      const { projectId, ...rest } = filter ?? {};
+      const projectIds = projectId == null ? null : [parseInput(projectIdInput, projectId)];
+      const page = await services.runs.list({ ...rest, projectIds }, orderBy ?? null, first ?? 50, offset);
       const edges = page.runs.map((node, i) => ({ cursor: encodeCursor(offset + i + 1), node }));
       return {
         edges,
@@ -34,7 +37,16 @@ export const runResolvers: Resolvers = {
     totalCount: (c) => (c as unknown as { totalCount: () => Promise<number> }).totalCount(),
   },
   Mutation: {
-    createRun: (_, { input }, { services }) => services.runs.create(input),
+    createRun: (_, { input }, { services, actor }) =>
+      services.runs.create({ ...input, tags: input.tags ? Object.fromEntries(input.tags.map((t) => [t.key, t.value])) : undefined, createdBy: actor.name } as never),
+    setRunTags: (_, { id, tags }, { services }) => services.tracking.setTags(id, tags),
+    deleteRunTag: (_, { id, key }, { services }) => services.tracking.deleteTag(id, key),
+    setRunNote: (_, { id, note }, { services }) => services.tracking.setNote(id, note),
+    logParams: (_, { id, params }, { services }) => services.tracking.logParams(id, params),
+    logMetricPoints: (_, { id, points }, { services }) =>
+      services.tracking.logPoints(id, points.map((p) => ({ name: p.name, split: p.split ?? '', step: p.step, timestamp: p.timestamp ?? Date.now(), value: p.value }))),
+    deleteRun: (_, { id }, { services }) => services.tracking.delete(id),
+    restoreRun: (_, { id }, { services }) => services.tracking.restore(id),
     logMetrics: (_, { input }, { services }) => services.runs.recordEpoch(input.runId, input.epoch, input.metrics, input.classMetrics ?? [], { fromClient: true }),
     setRunStatus: (_, { id, status, error }, { services }) => services.runs.setStatus(id, status, { error: parseInput(statusInput, { id, error }).error }),
     reopenRun: (_, { id, reason }, { services, actor }) => services.runs.reopen(actor, id, reason),
@@ -42,10 +54,12 @@ export const runResolvers: Resolvers = {
   Subscription: {
     runEvents: {
       subscribe: (_, { runId }, { services }) => services.runs.subscribe(runId) as never,
-      resolve: (e: RunEvent) => ({ ...e, metrics: e.metrics?.map((m) => ({ ...m, epoch: e.epoch ?? 0 })) }),
+      resolve: (e: RunEvent) => ({ ...e, metrics: e.metrics?.map((m) => ({ ...m, epoch: e.epoch ?? 0, step: e.epoch ?? 0, timestamp: null })) }),
     },
   },
   Run: {
+    project: (r, _, { loaders }) => loaders.project.load(r.projectId) as never,
+    tags: async (r, _, { loaders }) => (await loaders.tags.load(r.id)).map((t) => ({ key: t.key, value: t.value })),
     durationMs: (r) => (r.startedAt ? (r.finishedAt ?? new Date()).getTime() - r.startedAt.getTime() : null),
     dataset: (r, _, { loaders }) => (r.datasetId ? loaders.dataset.load(r.datasetId) : null),
     parent: (r, _, { loaders }) => (r.parentId ? loaders.run.load(r.parentId) : null),
@@ -63,7 +77,12 @@ export const runResolvers: Resolvers = {
         maxEpoch: s.maxEpoch,
       })),
     epochMetrics: async (r, { name, split }, { loaders }) =>
-      loaders.epochMetrics.load({ runId: r.id, filter: { names: name == null ? null : [name], split } }),
+      (await loaders.epochMetrics.load({ runId: r.id, filter: { names: name == null ? null : [name], split } })).map((m) => ({
+        ...m,
+        step: m.epoch,
+        timestamp: Number(m.timestamp),
+        value: Number.isFinite(m.value) ? m.value : null,
+      })),
     classMetrics: async (r, { split, epoch }, { loaders }) =>
       loaders.classMetrics.load({ runId: r.id, filter: { split, epoch } }),
     artifacts: async (r, _, { loaders }) => (await loaders.artifacts.load(r.id)).map((a) => ({ ...a, sizeBytes: Number(a.sizeBytes) })),

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { finiteNumber, id, jsonObject, nonBlank, numberProblem, safeString, stringProblem } from '../util/input.js';
+import { projectId, tagKey, tagValue } from '../projects/input.js';
 import { flattenConfig, type ParamValue } from './params.js';
 
 /** Run kinds are indexed: short words such as `train` or `sweep`. */
@@ -17,6 +18,8 @@ export const MAX_SPLIT_LENGTH = 100;
 export const MAX_METRICS_PER_CALL = 20_000;
 export const MAX_ERROR_LENGTH = 10_000;
 export const MAX_REASON_LENGTH = 1_000;
+/** A run's Markdown note. */
+export const MAX_NOTE_LENGTH = 100_000;
 const INT32_MAX = 2 ** 31 - 1;
 
 function paramProblem(value: unknown): string | null {
@@ -48,6 +51,15 @@ const newRun = z.object({
   config: jsonObject(MAX_PARAM_VALUE_BYTES).nullish(),
   seed: z.number().int().min(-INT32_MAX - 1).max(INT32_MAX).nullish(),
   params: paramsSchema.nullish(),
+  /** the project it belongs to; Default (0) when absent */
+  projectId: projectId.nullish(),
+  tags: z.record(tagKey, tagValue).nullish(),
+  note: safeString(MAX_NOTE_LENGTH).nullish(),
+  /** who creates it: set by the service from the caller, never taken from input */
+  createdBy: safeString(MAX_NAME_LENGTH).nullish(),
+  /** when it started, for runs that begin RUNNING (MLflow's start_time) */
+  startedAt: z.date().nullish(),
+  status: z.enum(['QUEUED', 'RUNNING']).nullish(),
 });
 
 /** What `createRun` (and the server's own experiments) give to create a run; config and params are any JSON until checked. */
@@ -66,7 +78,21 @@ export const newRunInput = newRun.transform((r, ctx) => {
     return z.NEVER;
   }
   const params = { ...flat.data, ...(r.params ?? {}) } as Record<string, ParamValue>;
-  return { kind: r.kind, name: r.name ?? null, datasetId: r.datasetId ?? null, parentId: r.parentId ?? null, config: config as object, seed: r.seed ?? null, params };
+  return {
+    kind: r.kind,
+    name: r.name ?? null,
+    datasetId: r.datasetId ?? null,
+    parentId: r.parentId ?? null,
+    config: config as object,
+    seed: r.seed ?? null,
+    params,
+    projectId: r.projectId ?? 0,
+    tags: r.tags ?? {},
+    note: r.note ?? null,
+    createdBy: r.createdBy ?? null,
+    startedAt: r.startedAt ?? null,
+    status: r.status ?? null,
+  };
 });
 
 const share = () => z.number({ error: 'must be a number between 0 and 1' }).min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1');
@@ -97,3 +123,8 @@ export const statusInput = z.object({ id: id(), error: safeString(MAX_ERROR_LENG
 
 /** `reopenRun`: which run, and why (kept in the audit log). */
 export const reopenInput = z.object({ id: id(), reason: nonBlank(MAX_REASON_LENGTH) });
+
+/** Setting one tag of a run. */
+export const tagInput = z.object({ id: id(), key: tagKey, value: tagValue });
+/** A run's Markdown note (null or '' removes it). */
+export const noteInput = z.object({ id: id(), note: safeString(MAX_NOTE_LENGTH).nullish() });

@@ -11,6 +11,18 @@ export function encodeParam(value: ParamValue): { valueText: string; valueNum: n
   return { valueText: value, valueNum: null };
 }
 
+const NUMBER_TEXT = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
+/**
+ * A param logged as text (MLflow's params are strings): the text is kept exactly as written
+ * (`1e-3` stays `1e-3`), and a number written as text is also stored as a number, so that
+ * filters and orderings compare it numerically.
+ */
+export function encodeParamText(text: string): { valueText: string; valueNum: number | null } {
+  const n = NUMBER_TEXT.test(text.trim()) ? Number(text) : NaN;
+  return { valueText: text, valueNum: Number.isFinite(n) ? n : null };
+}
+
 /** Flattens a nested config into dotted keys (`optimizer.lr`), the form params are queried by. */
 export function flattenConfig(config: Record<string, unknown>, prefix = ''): Record<string, ParamValue> {
   const out: Record<string, ParamValue> = {};

@@ -24,7 +24,24 @@ export interface MetricCondition extends NumberCondition {
   aggregate?: MetricAggregate | null;
 }
 
+/** A tag condition: the tag exists, and its value equals, or matches a SQL LIKE pattern. */
+export interface TagCondition {
+  key: string;
+  equals?: string | null;
+  notEquals?: string | null;
+  like?: string | null;
+  ilike?: string | null;
+}
+
+/** Deleted runs (soft delete, MLflow's lifecycle) are left out unless asked for. */
+export type RunLifecycle = 'ACTIVE' | 'DELETED' | 'ALL';
+
 export interface RunFilter {
+  /** only runs of these projects (MLflow: experiments) */
+  projectIds?: number[] | null;
+  /** ACTIVE (default), DELETED or ALL */
+  lifecycle?: RunLifecycle | null;
+  tags?: TagCondition[] | null;
   status?: RunStatus[] | null;
   kind?: string[] | null;
   datasetId?: string | null;
@@ -73,6 +90,17 @@ function numberConditions(column: Prisma.Sql, c: NumberCondition): Prisma.Sql[] 
  */
 export function whereClause(f: RunFilter): Prisma.Sql {
   const parts: Prisma.Sql[] = [];
+  const lifecycle = f.lifecycle ?? 'ACTIVE';
+  if (lifecycle !== 'ALL') parts.push(lifecycle === 'ACTIVE' ? Prisma.sql`r."deletedAt" IS NULL` : Prisma.sql`r."deletedAt" IS NOT NULL`);
+  if (f.projectIds?.length) parts.push(Prisma.sql`r."projectId" IN (${Prisma.join(f.projectIds)})`);
+  for (const t of f.tags ?? []) {
+    const conds = [Prisma.sql`t."runId" = r."id"`, Prisma.sql`t."key" = ${t.key}`];
+    if (t.equals != null) conds.push(Prisma.sql`t."value" = ${t.equals}`);
+    if (t.notEquals != null) conds.push(Prisma.sql`t."value" <> ${t.notEquals}`);
+    if (t.like != null) conds.push(Prisma.sql`t."value" LIKE ${t.like}`);
+    if (t.ilike != null) conds.push(Prisma.sql`t."value" ILIKE ${t.ilike}`);
+    parts.push(Prisma.sql`EXISTS (SELECT 1 FROM "RunTag" t WHERE ${Prisma.join(conds, ' AND ')})`);
+  }
   if (f.status?.length) parts.push(Prisma.sql`r."status"::text IN (${Prisma.join(f.status)})`);
   if (f.kind?.length) parts.push(Prisma.sql`r."kind" IN (${Prisma.join(f.kind)})`);
   if (f.datasetId) parts.push(Prisma.sql`r."datasetId" = ${f.datasetId}`);

@@ -13,6 +13,12 @@ export interface NewRun {
   config?: Prisma.InputJsonValue;
   seed?: number | null;
   params?: Record<string, ParamValue>;
+  projectId?: number;
+  tags?: Record<string, string>;
+  note?: string | null;
+  createdBy?: string | null;
+  status?: 'QUEUED' | 'RUNNING' | null;
+  startedAt?: Date | null;
 }
 
 export interface EpochMetricInput {
@@ -41,6 +47,11 @@ export async function createRun(prisma: PrismaClient, r: NewRun): Promise<Run> {
       config: r.config ?? {},
       seed: r.seed ?? null,
       params: { create: Object.entries(r.params ?? {}).map(([key, value]) => ({ key, ...encodeParam(value) })) },
+      tags: { create: Object.entries(r.tags ?? {}).map(([key, value]) => ({ key, value })) },
+      projectId: r.projectId ?? 0,
+      note: r.note ?? null,
+      createdBy: r.createdBy ?? null,
+      ...(r.status === 'RUNNING' ? { status: 'RUNNING', startedAt: r.startedAt ?? new Date() } : {}),
     },
   });
 }
@@ -68,8 +79,9 @@ export const reopenRun = (tx: Prisma.TransactionClient, id: string) => tx.run.up
 
 /**
  * Records one epoch's metrics in one statement (atomic, one round trip, no interactive
- * transaction holding a pooled connection): the epoch rows (a retried job re-sending an epoch
- * changes nothing: the unique key skips duplicates), the class rows, and the run's metric
+ * transaction holding a pooled connection): the epoch rows at step = epoch, stamped now (a
+ * retried job re-sending an epoch changes nothing: a metric that has a value at that step
+ * already is skipped, and a name repeated in one call counts once), the class rows, and the run's metric
  * summaries (last, min, max) from the rows actually inserted, kept current for filtering and sorting.
  * It writes only while the run is open, holding its row (FOR SHARE) so that a concurrent finish
  * waits for the epoch rather than landing between the check and the write, and returns the status
@@ -83,7 +95,7 @@ export async function recordEpoch(prisma: PrismaClient, runId: string, epoch: nu
     ), open AS MATERIALIZED (
       SELECT 1 FROM live WHERE "status"::text = ANY(${[...OPEN_STATUSES]}::text[])
     ), m AS (
-      SELECT * FROM unnest(${metrics.map((x) => x.name)}::text[], ${metrics.map((x) => x.split)}::text[], ${metrics.map((x) => x.value)}::float8[]) AS m(name, split, value)
+      SELECT DISTINCT ON (name, split) * FROM unnest(${metrics.map((x) => x.name)}::text[], ${metrics.map((x) => x.split)}::text[], ${metrics.map((x) => x.value)}::float8[]) AS m(name, split, value)
       WHERE EXISTS (SELECT 1 FROM open)
     ), classes AS (
       INSERT INTO "ClassMetric" ("runId", "split", "epoch", "classId", "precision", "recall", "f1", "accuracy", "support")
@@ -93,9 +105,10 @@ export async function recordEpoch(prisma: PrismaClient, runId: string, epoch: nu
       WHERE EXISTS (SELECT 1 FROM open)
       ON CONFLICT DO NOTHING
     ), inserted AS (
-      INSERT INTO "EpochMetric" ("runId", "epoch", "split", "name", "value")
-      SELECT ${runId}, ${epoch}, m.split, m.name, m.value FROM m
-      ON CONFLICT ("runId", "name", "split", "epoch") DO NOTHING
+      INSERT INTO "EpochMetric" ("runId", "epoch", "split", "name", "value", "timestamp")
+      SELECT ${runId}, ${epoch}, m.split, m.name, m.value, ${Date.now()}::bigint FROM m
+      WHERE NOT EXISTS (SELECT 1 FROM "EpochMetric" e WHERE e."runId" = ${runId} AND e."name" = m.name AND e."split" = m.split AND e."epoch" = ${epoch})
+      ON CONFLICT DO NOTHING
       RETURNING "name", "split", "value"
     ), summaries AS (
       INSERT INTO "MetricSummary" ("runId", "name", "split", "lastValue", "lastEpoch", "minValue", "minEpoch", "maxValue", "maxEpoch")

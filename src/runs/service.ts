@@ -4,6 +4,7 @@ import type { RunStatus } from '../db/generated/enums.js';
 import { fitsInEvent, type AppEvent, type EventBus } from '../events/bus.js';
 import { errors } from '../errors.js';
 import type { Actor } from '../registry/actor.js';
+import { findProject } from '../projects/repository.js';
 import { writeAudit } from '../registry/audit.js';
 import { parseInput } from '../util/input.js';
 import { epochInput, newRunInput, reopenInput, type NewRunInput } from './input.js';
@@ -36,6 +37,9 @@ export class RunService {
   /** Creates a QUEUED run; its input is checked field by field (BAD_INPUT names the field). */
   async create(raw: NewRunInput): Promise<Run> {
     const run = parseInput(newRunInput, raw);
+    const project = await findProject(this.db.prisma, run.projectId);
+    if (!project) throw errors.projectNotFound(String(run.projectId));
+    if (project.deletedAt) throw errors.projectDeleted(project.name);
     if (run.datasetId && !(await this.db.prisma.dataset.findUnique({ where: { id: run.datasetId } }))) throw errors.datasetNotFound(run.datasetId);
     if (run.parentId) await this.get(run.parentId);
     return repo.createRun(this.db.prisma, run);
