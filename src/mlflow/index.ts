@@ -1,0 +1,23 @@
+import express, { type Router } from 'express';
+import type { App } from '../app.js';
+import { mlflowRouter, type MlflowRoute } from './routes.js';
+
+/**
+ * Every MLflow REST route, in one table per part, so that a test can list them all and check
+ * the role each needs: tracking (experiments, runs, metrics), the model registry, artifacts.
+ */
+export const MLFLOW_ROUTES: { prefix: string; routes: readonly MlflowRoute[] }[] = [];
+
+/**
+ * MLflow's REST API over tagfusion's own tables: `/api/2.0/mlflow/…` as its clients call it,
+ * `/ajax-api/2.0/mlflow/…` as its web UI does, and the artifact proxy `/api/2.0/mlflow-artifacts/…`.
+ */
+export function mlflowRoutes(app: App): Router {
+  const router = express.Router();
+  for (const { prefix, routes } of MLFLOW_ROUTES) {
+    const part = mlflowRouter(app, routes);
+    router.use(`/api/2.0/${prefix}`, part);
+    router.use(`/ajax-api/2.0/${prefix}`, part);
+  }
+  return router;
+}
