@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+
 /**
  * The catalogue of errors users may see. Each has a stable code and a message safe to show;
  * anything else reaching a client is masked as INTERNAL and logged with its request or job id.
@@ -14,6 +16,22 @@ export class AppError extends Error {
 }
 
 export const isAppError = (err: unknown): err is AppError => err instanceof AppError;
+
+const errorIds = new WeakMap<object, string>();
+
+/**
+ * What a user may read of an error: a catalogue error's message, or for anything else (a
+ * database's or a library's own words, which may hold paths, values or file content) an id that
+ * finds it in the log. One error object keeps one id wherever it is reported (the run's error
+ * and its job's error name the same log line).
+ */
+export function publicError(err: unknown): { message: string; errorId?: string } {
+  if (isAppError(err)) return { message: err.message };
+  const key = typeof err === 'object' && err !== null ? err : {};
+  let errorId = errorIds.get(key);
+  if (!errorId) errorIds.set(key, (errorId = randomUUID()));
+  return { message: `Internal error (id ${errorId}).`, errorId };
+}
 
 export const errors = {
   badInput: (message: string, details: Record<string, unknown> = {}) => new AppError('BAD_INPUT', message, details),
@@ -58,6 +76,17 @@ export const errors = {
   runNotRegistrable: (id: string, reason: string) => new AppError('RUN_NOT_REGISTRABLE', `Run ${id} cannot be registered: ${reason}.`, { runId: id }),
   artifactInvalid: (runId: string, uri: string, reason: string) =>
     new AppError('ARTIFACT_INVALID', `The model artifact ${uri} of run ${runId} ${reason}; it is not registered.`, { runId, uri }),
+  modelExists: (name: string) => new AppError('MODEL_EXISTS', `Model ${name} is registered already.`, { model: name }),
+  signatureChanged: (model: string, alias: string, from: number, to: number, change: string) =>
+    new AppError(
+      'SIGNATURE_CHANGED',
+      `Moving alias ${alias} of model ${model} from version ${from} to version ${to} changes what it eats or returns: ${change}. Confirm with allowSignatureChange: true (GraphQL) or the model tag tagfusion.allow_signature_change=true (MLflow REST).`,
+      { model, alias, from, to },
+    ),
+  // Artifact files of any run (src/artifacts)
+  artifactNotFound: (runId: string, path: string) => new AppError('ARTIFACT_NOT_FOUND', `Run ${runId} has no artifact file ${path}.`, { runId, path }),
+  artifactTooLarge: (runId: string, path: string, maxBytes: number) =>
+    new AppError('ARTIFACT_TOO_LARGE', `The artifact ${path} of run ${runId} is larger than this server accepts (TAGFUSION_ARTIFACT_MAX_BYTES: ${maxBytes} bytes); nothing was stored.`, { runId, path, maxBytes }),
   // Feature extraction (src/features)
   encoderFailed: (encoder: string, datasetId: string, sample: { imageId?: string; item: string; line?: number; row: number }, error: string, others: number) =>
     new AppError(

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { PrismaClient } from '../db/generated/client.js';
-import { isAppError } from '../errors.js';
+import { isAppError, publicError } from '../errors.js';
 import type { JobService } from '../jobs/service.js';
 import type { JobDefinition } from '../jobs/types.js';
 import { RunService } from '../runs/service.js';
@@ -51,7 +51,7 @@ export const experimentJob: JobDefinition<{ runId: string }, Record<string, unkn
       if (job?.cancelRequested) await stopExperiment(ctx.db.prisma, ctx.jobs, runs, runId, 'cancelled');
       // A bad input cannot get better by retrying; anything else (a lost connection, a crash
       // of this process) is retried by the queue and the controller carries on.
-      else if (isAppError(err) || ctx.attempt > experimentJob.retryLimit) await stopExperiment(ctx.db.prisma, ctx.jobs, runs, runId, (err as Error).message, 'FAILED');
+      else if (isAppError(err) || ctx.attempt > experimentJob.retryLimit) await stopExperiment(ctx.db.prisma, ctx.jobs, runs, runId, publicError(err).message, 'FAILED');
       throw err;
     }
   },

@@ -1,10 +1,11 @@
-import { join, relative } from 'node:path';
+import { basename, join, relative, sep } from 'node:path';
 import type { PrismaClient } from '../db/generated/client.js';
 import type { WorkerPool } from '../jobs/pool.js';
 import type { DevicePreference } from '../ml/backend.js';
 import type { EncoderSpec } from '../ml/encoders/registry.js';
 import type { EncoderInfo } from '../ml/encoders/types.js';
 import { errors, isAppError } from '../errors.js';
+import { echoField } from '../util/echo.js';
 import type { EncoderTaskInput, ExtractPartInput, extractPart } from '../workers/features.js';
 import { fetchFeatureSet, publishPart, publishUnshared } from './shared-store.js';
 import { existingParts, featureSetDir, partCount, PART_SIZE, readSkipped, writeMeta, type SkippedItem } from './store.js';
@@ -103,7 +104,7 @@ async function ensure(ctx: ExtractionContext, dataset: DatasetForExtraction, spe
   // Parts written under 'skip' list their failures beside them, so a cached part tells too.
   const failed = [...unwritten, ...(await readSkipped(dir, Array.from({ length: partCount(count) }, (_, i) => i).filter((p) => !unwritten.some((u) => Math.floor(u.row / PART_SIZE) === p))))]
     .sort((a, b) => a.row - b.row)
-    .map(({ row, item, error }): SkippedSample => ({ row, imageId: dataset.samples[row]?.imageId, line: dataset.samples[row]?.line, item, error }));
+    .map(({ row, item, error }): SkippedSample => ({ row, imageId: dataset.samples[row]?.imageId, line: dataset.samples[row]?.line, item: shownItem(encoder.modality, dataset.samples[row], item), error: withinFolder(error, dataset.imagesDir) }));
   if (failed.length && (policy === 'fail' || failed.length === count)) {
     throw errors.encoderFailed(spec.id, dataset.id, failed[0], failed[0].error, failed.length - 1);
   }
@@ -144,4 +145,18 @@ export async function loadDatasetForExtraction(prisma: PrismaClient, datasetId: 
     labels: samples.map((s) => s.labels),
     splits: samples.map((s) => s.split),
   };
+}
+
+/**
+ * How an error names a failed sample's input: an image by its path within the dataset's images
+ * folder (never the server's absolute path), a caption by at most its first 40 characters.
+ */
+function shownItem(modality: string, sample: { imagePath: string | null; caption: string } | undefined, item: string): string {
+  if (modality === 'image') return sample?.imagePath ?? basename(item);
+  return `caption "${echoField(sample?.caption ?? item)}"`;
+}
+
+/** An encoder's error with the images folder taken out of any path it names (`cannot read image 6.jpg: …`). */
+function withinFolder(error: string, imagesDir: string | null): string {
+  return imagesDir ? error.split(imagesDir.endsWith(sep) ? imagesDir : imagesDir + sep).join('') : error;
 }

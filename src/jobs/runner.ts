@@ -1,11 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import type { Job as QueueJob } from 'pg-boss';
 import type { Config } from '../config.js';
 import type { Database } from '../db/database.js';
 import type { JobStatus } from '../db/generated/enums.js';
 import type { EventBus, JobEventType } from '../events/bus.js';
-import { isAppError } from '../errors.js';
+import { isAppError, publicError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { jobDuration } from './metrics.js';
 import type { WorkerPool } from './pool.js';
@@ -169,8 +168,7 @@ export class JobRunner {
       }
       // Only catalogue errors reach users. Anything else (a database's or a library's own words,
       // which may hold paths, values or file content) is stored as an id that finds it in the log.
-      const errorId = isAppError(err) ? undefined : randomUUID();
-      const message = isAppError(err) ? err.message : `Internal error (id ${errorId}).`;
+      const { message, errorId } = publicError(err);
       // Errors from the catalogue are the user's input (a bad file, a missing path): retrying
       // cannot help, so the job fails now and the queue sees a completed message.
       if (isAppError(err) || attempt > def.retryLimit) {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isAppError } from '../errors.js';
+import { isAppError, publicError } from '../errors.js';
 import type { JobDefinition } from '../jobs/types.js';
 import type { HeadKind } from '../ml/heads/kinds.js';
 import { RunService } from '../runs/service.js';
@@ -30,7 +30,8 @@ export const trainJob: JobDefinition<{ runId: string }, { runId: string; artifac
       if (input.componentRunIds.length) return await fuseRuns(ctx, runs, runId, input);
       return await trainOnFeatures(ctx, runs, runId, input as TrainingInput & { head: HeadKind });
     } catch (err) {
-      const message = (err as Error).message;
+      // The same masked id as the job's error (src/jobs/runner.ts logs the details under it).
+      const { message } = publicError(err);
       const job = await ctx.db.prisma.job.findUnique({ where: { id: ctx.jobId }, select: { cancelRequested: true } });
       if (job?.cancelRequested) await runs.setStatus(runId, 'CANCELLED', { error: 'cancelled' });
       // The runner retries other failures (a worker thread that died, a lost claim) while
