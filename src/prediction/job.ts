@@ -6,14 +6,15 @@ import { fetchFeatureSet } from '../features/shared-store.js';
 import { existingParts, partCount } from '../features/store.js';
 import { errors } from '../errors.js';
 import type { JobContext, JobDefinition } from '../jobs/types.js';
-import { assignLabels } from '../ml/labels.js';
 import { multiLabelMetrics } from '../ml/metrics.js';
 import { fitCaptions, runPredictTask } from './fit.js';
 import { resolveVersionId } from './model-ref.js';
-import { buildPlan, planEncoders, type PredictorPlan } from './plan.js';
+import { planLabels } from './label-policy.js';
+import { planEncoders, type PredictorPlan } from './plan.js';
 import type { ProgressMessage } from './predictor.js';
 import * as repo from './repository.js';
 import { submissionCsv, writeSubmission } from './submission.js';
+import { versionPlan } from './version-plan.js';
 
 const payloadSchema = z.object({
   /** the PredictionSet this job fills; it names the model version, dataset and split */
@@ -40,7 +41,7 @@ export const predictDatasetJob: JobDefinition<z.infer<typeof payloadSchema>, Rec
     if (!set) throw errors.predictionSetNotFound(predictionSetId);
     await repo.setJob(prisma, set.id, ctx.jobId);
     const model = await resolveVersionId(prisma, set.modelVersionId);
-    const plan = await buildPlan(artifactRoot(ctx.config), model);
+    const plan = await versionPlan(prisma, artifactRoot(ctx.config), model);
     const dataset = await loadDatasetForExtraction(prisma, set.datasetId);
     const rows = dataset.splits.flatMap((s, i) => (!set.split || s === set.split ? [i] : []));
     const imageIds = await repo.sampleImageIds(prisma, set.datasetId);
@@ -57,7 +58,8 @@ export const predictDatasetJob: JobDefinition<z.infer<typeof payloadSchema>, Rec
           count: dataset.samples.length,
           rows,
           features,
-          captions: plan.components.some((c) => c.kind === 'bert') ? rows.map((r) => dataset.samples[r].caption) : undefined,
+          captions: readsRaw(plan, 'tokens') || plan.components.some((c) => c.kind === 'bert') ? rows.map((r) => dataset.samples[r].caption) : undefined,
+          images: readsRaw(plan, 'image') ? rows.map((r) => join(dataset.imagesDir!, dataset.samples[r].imagePath!)) : undefined,
         },
       },
       {
@@ -68,11 +70,12 @@ export const predictDatasetJob: JobDefinition<z.infer<typeof payloadSchema>, Rec
         },
       },
     );
+    if (out.status === 'unavailable') throw errors.modelUnavailable(plan.label, out.reason);
     if (out.status !== 'ok') throw new Error(`prediction failed: ${out.status}`);
     const predictSeconds = (performance.now() - started) / 1000;
 
     const c = plan.classIds.length;
-    const assigned = assignLabels(out.probs, rows.length, c, plan.thresholds);
+    const assigned = planLabels(plan, out.probs, rows.length);
     const results = rows.map((r, i) => ({
       imageId: imageIds[r],
       labels: plan.classIds.filter((_, j) => assigned[i * c + j] === 1),
@@ -96,7 +99,8 @@ async function featuresFor(ctx: JobContext, plan: PredictorPlan, dataset: Datase
   const out: Record<string, { dir: string; dim: number }> = {};
   const encoders = planEncoders(plan);
   for (const [k, e] of encoders.entries()) {
-    const cached = await ctx.db.prisma.featureSet.findUnique({
+    // An encoder a card names without pinning its version: whatever it builds now, cached or not.
+    const cached = e.version === null ? null : await ctx.db.prisma.featureSet.findUnique({
       where: { datasetId_encoderId_encoderVersion_variant: { datasetId: dataset.id, encoderId: e.spec.id, encoderVersion: e.version, variant: 'original' } },
     });
     // A set extracted on another machine: its parts come from the bucket (when there is one).
@@ -108,7 +112,7 @@ async function featuresFor(ctx: JobContext, plan: PredictorPlan, dataset: Datase
     const fitted = { ...dataset, fitCaptions: e.fit ? await fitCaptions(ctx.db.prisma, e.fit) : dataset.fitCaptions };
     const onProgress = (f: number) => ctx.progress((FEATURE_SHARE * (k + f)) / encoders.length, `features ${e.spec.id}: ${Math.round(f * 100)}%`);
     const made = await ensureFeatureSet({ prisma: ctx.db.prisma, pool: ctx.pool, storeRoot, device: ctx.config.device, signal: ctx.signal, onProgress }, fitted, e.spec, 'original');
-    if (made.encoder.version !== e.version) {
+    if (e.version !== null && made.encoder.version !== e.version) {
       throw errors.modelUnavailable(plan.label, `its ${e.spec.id} encoder now builds as version ${made.encoder.version}, but the model was trained on version ${e.version}`);
     }
     out[e.key] = { dir: made.dir, dim: made.dim };
@@ -127,3 +131,6 @@ function scores(plan: PredictorPlan, dataset: Awaited<ReturnType<typeof loadData
   const m = multiLabelMetrics(assigned, truth, rows.length, c);
   return { microF1: m.microF1, macroF1: m.macroF1, samplesF1: m.samplesF1, meanAccuracy: m.meanAccuracy, subsetAccuracy: m.subsetAccuracy, samples: rows.length };
 }
+
+/** Whether an external model reads raw images or token ids, which the job gives it per row. */
+const readsRaw = (plan: PredictorPlan, kind: 'image' | 'tokens') => plan.components.some((c) => c.kind === 'onnx' && c.inputs.some((i) => i.kind === kind));

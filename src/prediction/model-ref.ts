@@ -18,6 +18,12 @@ export interface ResolvedModel {
   /** model.json's location relative to the artifact store, and its sha256 as training recorded it */
   artifactUri: string | null;
   artifactChecksum: string | null;
+  /** how tagfusion serves it: `tagfusion-head`, `onnx`, or null (a head registered before formats, or unservable) */
+  format: string | null;
+  /** why it cannot be served, as the registry found; null when it can */
+  unservableReason: string | null;
+  /** what it eats and returns, as the registry recorded it (an external version's normalised model card) */
+  signature: unknown;
 }
 
 // Names and aliases may hold letters, digits and . _ -; the registry enforces its own rules on
@@ -35,7 +41,7 @@ export function parseModelRef(reference: string): ModelRef {
 }
 
 const artifactSelect = { select: { uri: true, checksum: true } } as const;
-const versionSelect = { id: true, version: true, runId: true, artifact: artifactSelect, run: { select: { artifacts: { where: { name: 'model' }, ...artifactSelect } } } } as const;
+const versionSelect = { id: true, version: true, runId: true, format: true, unservableReason: true, signature: true, artifact: artifactSelect, run: { select: { artifacts: { where: { name: 'model' }, ...artifactSelect } } } } as const;
 
 interface RefRow {
   modelName: string;
@@ -44,6 +50,9 @@ interface RefRow {
   runId: string | null;
   artifactUri: string | null;
   artifactChecksum: string | null;
+  format: string | null;
+  unservableReason: string | null;
+  signature: unknown;
 }
 
 /**
@@ -60,7 +69,7 @@ export async function resolveModelRef(prisma: PrismaClient, reference: string): 
       ? Prisma.sql`LEFT JOIN "ModelAlias" al ON al."modelId" = m.id AND al.alias = ${ref.alias} LEFT JOIN "ModelVersion" v ON v.id = al."versionId"`
       : Prisma.sql`LEFT JOIN "ModelVersion" v ON v."modelId" = m.id AND v.version = ${ref.version}`;
   const rows = await prisma.$queryRaw<RefRow[]>`
-    SELECT m.name AS "modelName", v.id AS "versionId", v.version, v."runId",
+    SELECT m.name AS "modelName", v.id AS "versionId", v.version, v."runId", v.format, v."unservableReason", v.signature,
            COALESCE(a.uri, ra.uri) AS "artifactUri", COALESCE(a.checksum, ra.checksum) AS "artifactChecksum"
     FROM "RegisteredModel" m ${pick}
     LEFT JOIN "Artifact" a ON a.id = v."artifactId"
@@ -69,7 +78,8 @@ export async function resolveModelRef(prisma: PrismaClient, reference: string): 
   const row = rows[0];
   if (!row) throw errors.modelNotFound(ref.name);
   if (!row.versionId) throw ref.alias !== undefined ? errors.aliasNotFound(ref.name, ref.alias) : errors.versionNotFound(ref.name, `version ${ref.version}`);
-  return { reference, modelName: row.modelName, versionId: row.versionId, version: Number(row.version), alias: ref.alias ?? null, runId: row.runId, artifactUri: row.artifactUri, artifactChecksum: row.artifactChecksum };
+  const { format, unservableReason, signature } = row;
+  return { reference, modelName: row.modelName, versionId: row.versionId, version: Number(row.version), alias: ref.alias ?? null, runId: row.runId, artifactUri: row.artifactUri, artifactChecksum: row.artifactChecksum, format, unservableReason, signature };
 }
 
 /** The version with this id (a prediction set pins one), as a resolved reference `name/version`. */
@@ -81,7 +91,7 @@ export async function resolveVersionId(prisma: PrismaClient, versionId: string):
 }
 
 type ArtifactRow = { uri: string; checksum: string };
-type VersionRow = { id: string; version: number; runId: string | null; artifact: ArtifactRow | null; run: { artifacts: ArtifactRow[] } | null };
+type VersionRow = { id: string; version: number; runId: string | null; format: string | null; unservableReason: string | null; signature: unknown; artifact: ArtifactRow | null; run: { artifacts: ArtifactRow[] } | null };
 
 function toResolved(reference: string, modelName: string, alias: string | null, v: VersionRow): ResolvedModel {
   // A version normally names its artifact; one registered from a run alone uses the run's model.
@@ -95,5 +105,8 @@ function toResolved(reference: string, modelName: string, alias: string | null, 
     runId: v.runId,
     artifactUri: artifact?.uri ?? null,
     artifactChecksum: artifact?.checksum ?? null,
+    format: v.format,
+    unservableReason: v.unservableReason,
+    signature: v.signature,
   };
 }

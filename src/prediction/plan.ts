@@ -6,6 +6,7 @@ import { ENCODER_KINDS, type EncoderSpec } from '../ml/encoders/registry.js';
 import type { Modality } from '../ml/encoders/types.js';
 import { localArtifact, localArtifactFolder, type ModelArtifact } from '../training/artifact.js';
 import type { ResolvedModel } from './model-ref.js';
+import { onnxEncoders, type OnnxComponentPlan } from './onnx-component.js';
 
 /** The training datasets whose captions a fitted encoder (tfidf, random-init bert) was fitted on. */
 export interface FitSource {
@@ -19,8 +20,10 @@ export interface EncoderPlan {
   key: string;
   modality: Modality;
   spec: EncoderSpec;
-  version: string;
-  dim: number;
+  /** null: the version it builds now (an external model's card may name an encoder without pinning it) */
+  version: string | null;
+  /** null: not known before the encoder is built */
+  dim: number | null;
   /** present for fitted encoders: rebuilt from these datasets' captions, as training did */
   fit?: FitSource;
 }
@@ -28,7 +31,8 @@ export interface EncoderPlan {
 /** One set of logits: a head on encoder features, or a fine-tuned BERT with its classifier. */
 export type ComponentPlan =
   | { kind: 'head'; artifactPath: string; text?: EncoderPlan; image?: EncoderPlan }
-  | { kind: 'bert'; artifactPath: string; bertDir: string; maxLength: number };
+  | { kind: 'bert'; artifactPath: string; bertDir: string; maxLength: number }
+  | OnnxComponentPlan;
 
 /**
  * Everything a worker thread needs to load a model version and everything the main thread needs
@@ -45,6 +49,8 @@ export interface PredictorPlan {
   classIds: number[];
   /** per-class decision thresholds stored with the model */
   thresholds: number[];
+  /** a sample with no probability above its threshold gets its best label (default true) */
+  atLeastOne?: boolean;
   needs: { text: boolean; image: boolean };
   /** the model's logits are the mean of these components' logits (one for most models) */
   components: ComponentPlan[];
@@ -133,13 +139,13 @@ function componentPlan(path: string, doc: ModelArtifact | BertDocument): Compone
 
 function needsOf(components: ComponentPlan[]): PredictorPlan['needs'] {
   return {
-    text: components.some((c) => c.kind === 'bert' || Boolean(c.text)),
+    text: components.some((c) => c.kind === 'bert' || (c.kind === 'head' && Boolean(c.text))),
     image: components.some((c) => c.kind === 'head' && Boolean(c.image)),
   };
 }
 
 /** The plan's encoders, each once (components of a fusion often share one). */
 export function planEncoders(plan: PredictorPlan): EncoderPlan[] {
-  const all = plan.components.flatMap((c) => (c.kind === 'head' ? [c.text, c.image].filter((e): e is EncoderPlan => Boolean(e)) : []));
+  const all = plan.components.flatMap((c) => (c.kind === 'head' ? [c.text, c.image].filter((e): e is EncoderPlan => Boolean(e)) : c.kind === 'onnx' ? onnxEncoders(c) : []));
   return [...new Map(all.map((e) => [e.key, e])).values()];
 }

@@ -3,15 +3,15 @@
  * warm, then turns raw captions and images, or cached dataset features, into probabilities.
  * Compute only: no database; the main thread sends a plan (see plan.ts) and gets numbers back.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { readFeatureSet } from '../features/store.js';
 import { initBackend, type DevicePreference } from '../ml/backend.js';
 import { bertFeatures } from '../ml/encoders/bert.js';
 import { gatherRows } from '../ml/features-matrix.js';
+import { onnxLogits, type OnnxSources } from './onnx-run.js';
+import { ModelUnavailable } from './onnx-session.js';
 import { planEncoders, type EncoderPlan, type PredictorPlan } from './plan.js';
+import { materialiseImages } from './scratch-images.js';
 import { disposeComponent, encoderOf, loadComponent, readyEncoders, warmModel, type LoadedComponent, type WarmModel } from './warm-models.js';
 
 /** Rows of a dataset per model call: bounds memory, and paces progress messages. */
@@ -32,8 +32,8 @@ export interface PredictTaskInput {
   fitCaptions?: Record<string, string[]>;
   /** samples to encode here; an empty list only loads the model (warm-up) */
   samples?: RawSample[];
-  /** rows of a dataset whose features are cached (by encoder key), with their captions for BERT components */
-  dataset?: { count: number; rows: number[]; features: Record<string, { dir: string; dim: number }>; captions?: string[] };
+  /** rows of a dataset whose features are cached (by encoder key), with their captions (BERT, token ids) and image paths (image tensors) */
+  dataset?: { count: number; rows: number[]; features: Record<string, { dir: string; dim: number }>; captions?: string[]; images?: string[] };
 }
 
 export type PredictTaskOutput =
@@ -42,7 +42,9 @@ export type PredictTaskOutput =
   /** the thread has not loaded the model and needs these fitted encoders' captions */
   | { status: 'needs-fit'; keys: string[] }
   /** a sample the model cannot read: its index and why */
-  | { status: 'bad-input'; index: number; message: string };
+  | { status: 'bad-input'; index: number; message: string }
+  /** an external model that cannot serve as its card says: why, safe to show */
+  | { status: 'unavailable'; reason: string };
 
 export interface ProgressMessage {
   type: 'progress';
@@ -58,6 +60,15 @@ export interface ProgressMessage {
  * the same runs' heads, so the model is loaded for the task only.
  */
 export async function runPrediction(input: PredictTaskInput, onProgress: (m: ProgressMessage) => void = () => undefined): Promise<PredictTaskOutput> {
+  try {
+    return await predictWith(input, onProgress);
+  } catch (error) {
+    if (error instanceof ModelUnavailable) return { status: 'unavailable', reason: error.message };
+    throw error;
+  }
+}
+
+async function predictWith(input: PredictTaskInput, onProgress: (m: ProgressMessage) => void): Promise<PredictTaskOutput> {
   const started = performance.now();
   await initBackend(input.device);
   const { plan } = input;
@@ -88,12 +99,12 @@ async function predictSamples(plan: PredictorPlan, model: WarmModel, samples: Ra
       if (cached) return cached;
       const encoder = await encoderOf(e.key);
       const vectors = encoder.modality === 'text' ? await encoder.encode(samples.map((s) => s.caption ?? '')) : await encoder.encode(images.paths.map((path) => ({ path })));
-      const out = new Float32Array(n * e.dim);
-      vectors.forEach((v, i) => out.set(v, i * e.dim));
+      const out = new Float32Array(n * encoder.dim);
+      vectors.forEach((v, i) => out.set(v, i * encoder.dim));
       features.set(e.key, out);
       return out;
     };
-    const logits = await averageLogits(plan, model.components, n, featuresOf, () => samples.map((s) => s.caption ?? ''));
+    const logits = await averageLogits(plan, model.components, n, { featuresOf, captions: () => samples.map((s) => s.caption ?? ''), images: () => images.paths });
     return { status: 'ok', n, probs: sigmoid(logits) };
   } catch (error) {
     // An image that does not decode is the caller's mistake; say which one it is.
@@ -107,19 +118,20 @@ async function predictSamples(plan: PredictorPlan, model: WarmModel, samples: Ra
 }
 
 async function predictDataset(plan: PredictorPlan, components: LoadedComponent[], d: NonNullable<PredictTaskInput['dataset']>, onProgress: (m: ProgressMessage) => void) {
-  const matrices = new Map<string, Float32Array>();
+  const matrices = new Map<string, { values: Float32Array; dim: number }>();
   for (const e of planEncoders(plan)) {
     const ref = d.features[e.key];
     if (!ref) throw new Error(`no cached ${e.spec.id} features (version ${e.version}) were given`);
-    if (ref.dim !== e.dim) throw new Error(`cached ${e.spec.id} features have ${ref.dim} dimensions, the model reads ${e.dim}`);
-    matrices.set(e.key, await readFeatureSet(ref.dir, d.count, ref.dim));
+    if (e.dim !== null && ref.dim !== e.dim) throw new Error(`cached ${e.spec.id} features have ${ref.dim} dimensions, the model reads ${e.dim}`);
+    matrices.set(e.key, { values: await readFeatureSet(ref.dir, d.count, ref.dim), dim: ref.dim });
   }
   const c = plan.classIds.length;
   const probs = new Float32Array(d.rows.length * c);
   for (let start = 0; start < d.rows.length; start += CHUNK) {
     const rows = d.rows.slice(start, start + CHUNK);
-    const featuresOf = async (e: EncoderPlan) => gatherRows(matrices.get(e.key)!, e.dim, rows);
-    const logits = await averageLogits(plan, components, rows.length, featuresOf, () => d.captions!.slice(start, start + rows.length));
+    const featuresOf = async (e: EncoderPlan) => gatherRows(matrices.get(e.key)!.values, matrices.get(e.key)!.dim, rows);
+    const slice = (values: string[] | undefined) => () => values!.slice(start, start + rows.length);
+    const logits = await averageLogits(plan, components, rows.length, { featuresOf, captions: slice(d.captions), images: slice(d.images) });
     probs.set(sigmoid(logits), start * c);
     onProgress({ type: 'progress', done: start + rows.length, total: d.rows.length });
   }
@@ -127,7 +139,8 @@ async function predictDataset(plan: PredictorPlan, components: LoadedComponent[]
 }
 
 /** The paper's logits fusion: the mean of the components' logits (one component: its logits). */
-async function averageLogits(plan: PredictorPlan, components: LoadedComponent[], n: number, featuresOf: (e: EncoderPlan) => Promise<Float32Array>, captions: () => string[]): Promise<Float32Array> {
+async function averageLogits(plan: PredictorPlan, components: LoadedComponent[], n: number, sources: OnnxSources): Promise<Float32Array> {
+  const { featuresOf, captions } = sources;
   const c = plan.classIds.length;
   const sum = new Float32Array(n * c);
   for (const component of components) {
@@ -136,6 +149,8 @@ async function averageLogits(plan: PredictorPlan, components: LoadedComponent[],
       const text = component.text && (await featuresOf(component.text));
       const image = component.image && (await featuresOf(component.image));
       logits = component.model.logits({ text, image }, n);
+    } else if (component.kind === 'onnx') {
+      logits = await onnxLogits(component, n, sources);
     } else {
       logits = bertLogits(component, captions(), c);
     }
@@ -155,26 +170,3 @@ function bertLogits(component: Extract<LoadedComponent, { kind: 'bert' }>, capti
 }
 
 const sigmoid = (logits: Float32Array) => logits.map((z) => 1 / (1 + Math.exp(-z)));
-
-let scratch: Promise<string> | undefined;
-
-/**
- * Image paths for the encoders, which read files (so that decoding is exactly training's:
- * image-preprocess.ts). Base64 images are written to a private temporary folder for the call.
- */
-async function materialiseImages(samples: RawSample[]): Promise<{ paths: string[]; cleanup: () => Promise<void> }> {
-  const written: string[] = [];
-  const paths: string[] = [];
-  for (const [i, s] of samples.entries()) {
-    if (!s.image) paths.push('');
-    else if ('path' in s.image) paths.push(s.image.path);
-    else {
-      scratch ??= mkdtemp(join(tmpdir(), 'tagfusion-predict-'));
-      const file = join(await scratch, `${process.pid}-${Date.now()}-${i}-${Math.random().toString(36).slice(2)}.img`);
-      await writeFile(file, Buffer.from(s.image.base64, 'base64'));
-      written.push(file);
-      paths.push(file);
-    }
-  }
-  return { paths, cleanup: async () => void (await Promise.all(written.map((f) => rm(f, { force: true })))) };
-}

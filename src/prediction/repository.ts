@@ -63,3 +63,25 @@ export async function datasetImageDirs(prisma: PrismaClient): Promise<string[]> 
   const rows = await prisma.dataset.findMany({ where: { imagesDir: { not: null } }, select: { imagesDir: true }, distinct: ['imagesDir'] });
   return rows.map((r) => r.imagesDir!);
 }
+
+/** An artifact file of a run, as the artifact store recorded it. */
+export interface StoredFile {
+  /** path inside the run's artifacts */
+  name: string;
+  /** location relative to the artifact root */
+  uri: string;
+  checksum: string;
+}
+
+/** The run's artifact files under `folder` ('' for all), by path. */
+export async function folderFiles(prisma: PrismaClient, runId: string, folder: string): Promise<StoredFile[]> {
+  return prisma.artifact.findMany({
+    where: { runId, ...(folder ? { name: { startsWith: `${folder}/` } } : {}) },
+    select: { name: true, uri: true, checksum: true },
+    orderBy: { name: 'asc' },
+  });
+}
+
+/** The run's tagfusion model file (model.json), if it has one. */
+export const runModelFile = (prisma: PrismaClient, runId: string): Promise<StoredFile | null> =>
+  prisma.artifact.findUnique({ where: { runId_name: { runId, name: 'model' } }, select: { name: true, uri: true, checksum: true } });

@@ -9,16 +9,17 @@ import type { EventBus } from '../events/bus.js';
 import { artifactRoot } from '../features/paths.js';
 import type { JobService } from '../jobs/service.js';
 import type { Logger } from '../logger.js';
-import { assignLabels } from '../ml/labels.js';
 import { requireRole, type Actor } from '../registry/actor.js';
 import { runPredictTask } from './fit.js';
 import { checkInputs } from './inputs.js';
 import { predictDatasetJob } from './job.js';
 import { Lru } from './lru.js';
 import { parseModelRef, resolveModelRef, resolveVersionId, type ResolvedModel } from './model-ref.js';
-import { buildPlan, type PredictorPlan } from './plan.js';
+import { planLabels } from './label-policy.js';
+import type { PredictorPlan } from './plan.js';
 import * as repo from './repository.js';
 import { localSubmission } from './submission.js';
+import { versionPlan } from './version-plan.js';
 import { WarmPool } from './warm-pool.js';
 
 /** The model version that answered a prediction. */
@@ -71,8 +72,9 @@ export class PredictionService {
     const samples = await checkInputs(inputs, plan, () => this.imageRoots(), this.config.imageMaxPixels);
     const out = await runPredictTask(this.pool, this.db.prisma, this.config.device, plan, { samples });
     if (out.status === 'bad-input') throw errors.badInput(`inputs.${out.index}.image: ${out.message}`, { field: `inputs.${out.index}.image` });
+    if (out.status === 'unavailable') throw errors.modelUnavailable(reference, out.reason);
     const c = plan.classIds.length;
-    const labels = assignLabels(out.probs, out.n, c, plan.thresholds);
+    const labels = planLabels(plan, out.probs, out.n);
     return {
       model: describe(model, plan),
       predictions: Array.from({ length: out.n }, (_, i) => ({
@@ -144,7 +146,7 @@ export class PredictionService {
   private planFor(model: ResolvedModel): Promise<PredictorPlan> {
     let plan = this.plans.get(model.versionId);
     if (!plan) {
-      plan = buildPlan(artifactRoot(this.config), model);
+      plan = versionPlan(this.db.prisma, artifactRoot(this.config), model);
       this.plans.set(model.versionId, plan);
       plan.catch(() => this.plans.delete(model.versionId));
     }

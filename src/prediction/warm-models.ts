@@ -11,15 +11,17 @@ import type { Encoder } from '../ml/encoders/types.js';
 import { loadArtifact } from '../training/artifact.js';
 import { loadModel, type LoadedModel } from '../training/model.js';
 import { Lru } from './lru.js';
+import { loadOnnx, type LoadedOnnx } from './onnx-session.js';
 import { planEncoders, type ComponentPlan, type EncoderPlan, type PredictorPlan } from './plan.js';
 
 export type LoadedComponent =
   | { kind: 'head'; model: LoadedModel; text?: EncoderPlan; image?: EncoderPlan }
-  | { kind: 'bert'; bert: LoadedBert; kernel: tf.Tensor2D; bias: tf.Tensor1D };
+  | { kind: 'bert'; bert: LoadedBert; kernel: tf.Tensor2D; bias: tf.Tensor1D }
+  | LoadedOnnx;
 
 export interface WarmModel {
   components: LoadedComponent[];
-  /** artifact paths of the components, as held in `heads` */
+  /** keys of the components, as held in `heads` */
   componentKeys: string[];
   /** encoders this version holds (acquired on its first raw samples) */
   encoderKeys: string[] | undefined;
@@ -60,6 +62,7 @@ const MAX_MODELS = 3;
 
 export function disposeComponent(c: LoadedComponent): void {
   if (c.kind === 'head') c.model.dispose();
+  else if (c.kind === 'onnx') void c.session.release();
   else {
     c.bert.model.dispose();
     tf.dispose([c.kernel, c.bias]);
@@ -80,6 +83,7 @@ function release(loaded: WarmModel): void {
 
 /** A component: a head rebuilt from its artifact, or a fine-tuned BERT with its classifier. */
 export async function loadComponent(c: ComponentPlan): Promise<LoadedComponent> {
+  if (c.kind === 'onnx') return loadOnnx(c);
   if (c.kind === 'head') return { kind: 'head', model: loadModel(await loadArtifact(c.artifactPath)), text: c.text, image: c.image };
   const doc = JSON.parse(await readFile(c.artifactPath, 'utf8')) as { model: { head: { kernel: { shape: number[]; data: number[] }; bias: { data: number[] } } } };
   const { kernel, bias } = doc.model.head;
@@ -99,8 +103,8 @@ export function warmModel(plan: PredictorPlan): Promise<WarmModel> {
 }
 
 async function load(plan: PredictorPlan): Promise<WarmModel> {
-  const loaded: WarmModel = { components: [], componentKeys: plan.components.map((c) => c.artifactPath), encoderKeys: undefined };
-  const pending = plan.components.map((c) => heads.acquire(c.artifactPath, () => loadComponent(c)));
+  const loaded: WarmModel = { components: [], componentKeys: plan.components.map(componentKey), encoderKeys: undefined };
+  const pending = plan.components.map((c) => heads.acquire(componentKey(c), () => loadComponent(c)));
   try {
     loaded.components = await Promise.all(pending);
     return loaded;
@@ -110,6 +114,9 @@ async function load(plan: PredictorPlan): Promise<WarmModel> {
     throw error;
   }
 }
+
+// An ONNX file is held to its version's card (inputs, labels), so it is shared by version, not by file.
+const componentKey = (c: ComponentPlan) => (c.kind === 'onnx' ? `onnx:${c.key}` : c.artifactPath);
 
 /**
  * Makes sure the version holds its encoders and that they are built. Returns the keys of fitted
@@ -142,7 +149,7 @@ function buildEncoder(plan: PredictorPlan, e: EncoderPlan, fitCaptions: string[]
   return createEncoder(e.spec, fitCaptions ?? []).then((made) => {
     // The same spec can give other features than training saw: other weights in the folder, or
     // (fitted encoders) other captions. Predicting with those would be silently wrong.
-    if (made.version !== e.version) {
+    if (e.version !== null && made.version !== e.version) {
       void made.dispose();
       throw new Error(`model ${plan.label}: its ${e.spec.id} encoder now builds as version ${made.version}, but the model was trained on version ${e.version} (its weights or training captions changed)`);
     }
