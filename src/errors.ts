@@ -83,6 +83,13 @@ export const errors = {
       `Moving alias ${alias} of model ${model} from version ${from} to version ${to} changes what it eats or returns: ${change}. Confirm with allowSignatureChange: true (GraphQL) or the model tag tagfusion.allow_signature_change=true (MLflow REST).`,
       { model, alias, from, to },
     ),
+  modelExists: (name: string) => new AppError('MODEL_EXISTS', `Model ${name} is registered already.`, { model: name }),
+  signatureChanged: (model: string, alias: string, from: number, to: number, change: string) =>
+    new AppError(
+      'SIGNATURE_CHANGED',
+      `Moving alias ${alias} of model ${model} from version ${from} to version ${to} changes what it eats or returns: ${change}. Confirm with allowSignatureChange: true (GraphQL) or the model tag tagfusion.allow_signature_change=true (MLflow REST).`,
+      { model, alias, from, to },
+    ),
   // Artifact files of any run (src/artifacts)
   artifactNotFound: (runId: string, path: string) => new AppError('ARTIFACT_NOT_FOUND', `Run ${runId} has no artifact file ${path}.`, { runId, path }),
   artifactTooLarge: (runId: string, path: string, maxBytes: number) =>

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { errors } from '../errors.js';
-import { id, parseInput, safeString } from '../util/input.js';
+import { id, nonBlank, parseInput, safeString } from '../util/input.js';
 
 /**
  * Names of the registry. A model name appears in `name@alias` references (prediction, CLI), so
@@ -29,6 +29,20 @@ export const registerInput = z.object({
   tags: z.array(tag).max(MAX_TAGS).nullish(),
 });
 
+const tags = () => z.array(tag).max(MAX_TAGS).nullish();
+const description = () => safeString(5000).nullish();
+
+export const createModelInput = z.object({ name: modelName, description: description(), tags: tags() });
+
+/** A version from a folder: `source` is a `runs:/…` or `mlflow-artifacts:/…` URI (src/registry/source-uri.ts). */
+export const createVersionInput = z.object({
+  model: modelName,
+  source: nonBlank(2048),
+  runId: id().nullish(),
+  description: description(),
+  tags: tags(),
+});
+
 export const moveAliasInput = z.object({
   model: modelName,
   alias: aliasName,
@@ -36,6 +50,8 @@ export const moveAliasInput = z.object({
   /** 0: the caller believes the alias unset */
   expectedVersion: z.number().int().min(0).nullish(),
   protect: z.boolean().nullish(),
+  /** consent to a move onto a version with another signature (src/registry/guards.ts) */
+  allowSignatureChange: z.boolean().nullish(),
 });
 
 export const setTagsInput = z.object({

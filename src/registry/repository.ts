@@ -20,14 +20,15 @@ export async function listModels(c: Client, search: string | undefined, first: n
   return { rows: rows.slice(0, first), hasMore: rows.length > first };
 }
 
-/** Every version of the models, newest first. */
+/** Every live (not deleted) version of the models, newest first. */
 export const versionsOf = (c: Client, modelIds: readonly string[]) =>
-  c.modelVersion.findMany({ where: { modelId: { in: [...modelIds] } }, orderBy: [{ modelId: 'asc' }, { version: 'desc' }] });
+  c.modelVersion.findMany({ where: { modelId: { in: [...modelIds] }, deletedAt: null }, orderBy: [{ modelId: 'asc' }, { version: 'desc' }] });
 
 export const aliasesOf = (c: Client, modelIds: readonly string[]): Promise<AliasRow[]> =>
   c.modelAlias.findMany({ where: { modelId: { in: [...modelIds] } }, include: { version: { select: { version: true } } }, orderBy: [{ modelId: 'asc' }, { alias: 'asc' }] });
 
-export const findVersion = (c: Client, modelId: string, version: number) => c.modelVersion.findUnique({ where: { modelId_version: { modelId, version } } });
+/** A live version; a deleted one is gone for every reader. */
+export const findVersion = (c: Client, modelId: string, version: number) => c.modelVersion.findFirst({ where: { modelId, version, deletedAt: null } });
 export const findVersionsByIds = (c: Client, ids: readonly string[]) => c.modelVersion.findMany({ where: { id: { in: [...ids] } } });
 
 export const findAlias = (c: Client, modelId: string, alias: string): Promise<AliasRow | null> =>
@@ -63,9 +64,9 @@ export async function lockModel(tx: Tx, name: string): Promise<RegisteredModel |
 }
 
 export const versionOfArtifact = (tx: Tx, modelId: string, runId: string, checksum: string) =>
-  tx.modelVersion.findFirst({ where: { modelId, runId, artifactChecksum: checksum }, orderBy: { version: 'asc' } });
+  tx.modelVersion.findFirst({ where: { modelId, runId, artifactChecksum: checksum, deletedAt: null }, orderBy: { version: 'asc' } });
 
-/** The next version number; only correct with the model row locked. */
+/** The next version number (deleted versions keep theirs, as in MLflow); only correct with the model row locked. */
 export async function nextVersion(tx: Tx, modelId: string): Promise<number> {
   const { _max } = await tx.modelVersion.aggregate({ where: { modelId }, _max: { version: true } });
   return (_max.version ?? 0) + 1;
@@ -89,3 +90,17 @@ export const setAliasProtected = (tx: Tx, modelId: string, alias: string, protec
   tx.modelAlias.update({ where: { modelId_alias: { modelId, alias } }, data: { protected: protect }, include: { version: { select: { version: true } } } });
 
 export const deleteAlias = (tx: Tx, modelId: string, alias: string) => tx.modelAlias.delete({ where: { modelId_alias: { modelId, alias } } });
+
+export const setVersionFields = (tx: Tx, id: string, data: Prisma.ModelVersionUncheckedUpdateInput) => tx.modelVersion.update({ where: { id }, data });
+
+/** Every model with its tags, by name: MLflow's searches filter them in memory (registries hold hundreds). */
+export const allModels = (c: Client) => c.registeredModel.findMany({ orderBy: { name: 'asc' } });
+
+/** Live versions, with their model's name, optionally of one model or one run. */
+export const liveVersions = (c: Client, where: { modelId?: string; runId?: string } = {}) =>
+  c.modelVersion.findMany({ where: { ...where, deletedAt: null }, include: { model: { select: { name: true } } }, orderBy: [{ modelId: 'asc' }, { version: 'desc' }] });
+
+export const deleteModelRow = (tx: Tx, id: string) => tx.registeredModel.delete({ where: { id } });
+
+/** Aliases pointing at one version (they go when it is deleted). */
+export const aliasesOfVersion = (c: Client, versionId: string) => c.modelAlias.findMany({ where: { versionId }, orderBy: { alias: 'asc' } });

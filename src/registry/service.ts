@@ -4,21 +4,18 @@ import type { AppEvent, EventBus } from '../events/bus.js';
 import { errors } from '../errors.js';
 import type { WebhookService } from '../webhooks/service.js';
 import { isAdmin, requireRole, type Actor } from './actor.js';
-import { listAudit, writeAudit, type Change } from './audit.js';
-import { editTags, modelName, moveAliasInput, parse, registerInput, setTagsInput, tagsOf } from './input.js';
-import { promotionRefusal, promotionRuleSchema, ruleGuards, storedRule, type MetricSnapshot } from './promotion.js';
+import { listAudit } from './audit.js';
+import { RegistryChanges } from './changes.js';
+import { editTags, moveAliasInput, parse, registerInput, setTagsInput, tagsOf } from './input.js';
+import { ModelLifecycle } from './lifecycle.js';
+import { checkMove } from './guards.js';
+import { promotionRuleSchema, storedRule } from './promotion.js';
 import * as repo from './repository.js';
+import { headSignature } from './signature.js';
 import { bestEpochOf, componentsOf, encodersOf, metricsOf, verifyArtifact } from './snapshot.js';
+import { datasetLabelIds } from './sources.js';
 
 type RegistryEvent = Extract<AppEvent, { topic: 'registry' }>;
-
-// Registry transactions are short; the waits leave room for a queue of concurrent changes to one
-// model (each holds the model's row lock) and for PGlite, which runs one transaction at a time.
-const TX = { maxWait: 10_000, timeout: 20_000 };
-
-const EVENT_ACTIONS = new Set<string>(['MODEL_CREATED', 'VERSION_CREATED', 'ALIAS_MOVED', 'ALIAS_DELETED', 'TAGS_CHANGED']);
-
-type Record_ = (c: Change) => Promise<void>;
 
 /**
  * The model registry: models, immutable versions made from finished runs' artifacts, aliases
@@ -27,13 +24,20 @@ type Record_ = (c: Change) => Promise<void>;
  * deliveries in its own transaction, then publishes its event once committed.
  */
 export class RegistryService {
+  private readonly changes: RegistryChanges;
+  /** models' and versions' lifecycle as MLflow has it: create, rename, describe, delete, versions from any folder */
+  readonly lifecycle: ModelLifecycle;
+
   constructor(
     private readonly db: Database,
     private readonly events: EventBus,
-    private readonly webhooks: WebhookService,
+    webhooks: WebhookService,
     /** root of the artifact store (`<dataDir>/artifacts`) */
     private readonly artifactRoot: string,
-  ) {}
+  ) {
+    this.changes = new RegistryChanges(db, events, webhooks);
+    this.lifecycle = new ModelLifecycle(db, this.changes, artifactRoot);
+  }
 
   // ---- reads
 
@@ -48,6 +52,10 @@ export class RegistryService {
   modelsByIds = (ids: readonly string[]) => repo.findModelsByIds(this.db.prisma, ids);
   versions = (modelIds: readonly string[]) => repo.versionsOf(this.db.prisma, modelIds);
   aliases = (modelIds: readonly string[]) => repo.aliasesOf(this.db.prisma, modelIds);
+  /** every model, for searches that filter in memory (MLflow's) */
+  allModels = () => repo.allModels(this.db.prisma);
+  /** live versions with their model's name, of one model or run or of all */
+  liveVersions = (where: { modelId?: string; runId?: string } = {}) => repo.liveVersions(this.db.prisma, where);
 
   /** A version by number, by alias, or `latest`; exactly one of the two. */
   async getVersion(model: string, which: { version?: number | null; alias?: string | null }): Promise<ModelVersion> {
@@ -100,16 +108,20 @@ export class RegistryService {
     await verifyArtifact(this.artifactRoot, run.id, artifact);
     const best = bestEpochOf(run.summary);
     const components = componentsOf(run.summary);
+    const encoders = encodersOf(run.summary, components.length ? await repo.runSummaries(this.db.prisma, components) : []);
+    const labels = run.datasetId ? ((await datasetLabelIds(this.db.prisma, run.datasetId)) ?? []) : [];
     const snapshot = {
       runId: run.id,
       artifactId: artifact.id,
       datasetId: run.datasetId,
       artifactChecksum: artifact.checksum,
-      encoders: encodersOf(run.summary, components.length ? await repo.runSummaries(this.db.prisma, components) : []) as object[],
+      encoders: encoders as object[],
       metrics: metricsOf(run.summary, best === undefined ? [] : await repo.epochMetrics(this.db.prisma, run.id, best)),
+      format: 'tagfusion-head',
+      signature: headSignature(encoders, labels) as object,
     };
     const tags = Object.fromEntries((input.tags ?? []).map((t) => [t.key, t.value]));
-    return this.change(actor, async (tx, record) => {
+    return this.changes.run(actor, async (tx, record) => {
       const created = await repo.ensureModel(tx, input.model, input.description);
       const model = (await repo.lockModel(tx, input.model))!;
       const ref = { modelId: model.id, modelName: model.name };
@@ -132,7 +144,8 @@ export class RegistryService {
    * (`expectedVersion`, 0 for unset; else the alias as read when the call began) must still hold
    * under the model's row lock: of two concurrent moves, one wins and the other gets CONFLICT
    * naming where the alias points now. A protected alias needs an admin; the model's promotion
-   * rule, when it guards this alias, must accept the version.
+   * rule, when it guards this alias, must accept the version. Moving it from a version to one
+   * with another signature (what it eats, which labels it returns) needs `allowSignatureChange`.
    */
   async moveAlias(actor: Actor, raw: unknown) {
     requireRole(actor, 'editor', 'Moving an alias');
@@ -141,8 +154,8 @@ export class RegistryService {
     const { alias } = input;
     const start = await this.getModel(input.model);
     const expected = input.expectedVersion ?? (await repo.findAlias(this.db.prisma, start.id, alias))?.version.version ?? 0;
-    return this.change(actor, async (tx, record) => {
-      const model = await this.lock(tx, input.model);
+    return this.changes.run(actor, async (tx, record) => {
+      const model = await this.changes.lock(tx, input.model);
       const ref = { modelId: model.id, modelName: model.name, alias };
       const target = await repo.findVersion(tx, model.id, input.version);
       if (!target) throw errors.versionNotFound(model.name, `version ${input.version}`);
@@ -163,14 +176,7 @@ export class RegistryService {
           { model: model.name, alias, currentVersion: from || null, expectedVersion: expected || null },
         );
       }
-      const rule = storedRule(model.promotionRule);
-      if (rule && ruleGuards(rule, alias)) {
-        const holder = rule.againstAlias ? await repo.findAlias(tx, model.id, rule.againstAlias) : null;
-        const reference = holder ? await repo.findVersion(tx, model.id, holder.version.version) : null;
-        const candidate = (v: ModelVersion) => ({ version: v.version, metrics: v.metrics as MetricSnapshot });
-        const reason = promotionRefusal(rule, candidate(target), reference && candidate(reference));
-        if (reason) throw errors.promotionRejected(model.name, alias, target.version, reason);
-      }
+      await checkMove(tx, model, alias, from, target, input.allowSignatureChange ?? false);
       const moved = await repo.upsertAlias(tx, model.id, alias, target.id, protect);
       await record({ action: 'ALIAS_MOVED', ...ref, version: target.version, versionId: target.id, from: current ? { version: from } : null, to: { version: target.version } });
       if (protect !== (current?.protected ?? false)) await record({ action: 'ALIAS_PROTECTION_CHANGED', ...ref, from: { protected: !protect }, to: { protected: protect } });
@@ -180,8 +186,8 @@ export class RegistryService {
 
   async deleteAlias(actor: Actor, model: string, alias: string): Promise<RegisteredModel> {
     requireRole(actor, 'editor', 'Deleting an alias');
-    return this.change(actor, async (tx, record) => {
-      const m = await this.lock(tx, model);
+    return this.changes.run(actor, async (tx, record) => {
+      const m = await this.changes.lock(tx, model);
       const current = await repo.findAlias(tx, m.id, alias);
       if (!current) throw errors.aliasNotFound(model, alias);
       if (current.protected && !isAdmin(actor)) throw errors.aliasProtected(model, alias, actor.role);
@@ -194,8 +200,8 @@ export class RegistryService {
   /** Protects or unprotects an existing alias (admin only). */
   async setAliasProtected(actor: Actor, model: string, alias: string, protect: boolean) {
     requireRole(actor, 'admin', 'Protecting an alias');
-    return this.change(actor, async (tx, record) => {
-      const m = await this.lock(tx, model);
+    return this.changes.run(actor, async (tx, record) => {
+      const m = await this.changes.lock(tx, model);
       const current = await repo.findAlias(tx, m.id, alias);
       if (!current) throw errors.aliasNotFound(model, alias);
       if (current.protected === protect) return current;
@@ -209,8 +215,8 @@ export class RegistryService {
   async setTags(actor: Actor, raw: unknown): Promise<RegisteredModel> {
     requireRole(actor, 'editor', 'Editing tags');
     const input = parse(setTagsInput, raw);
-    return this.change(actor, async (tx, record) => {
-      const m = await this.lock(tx, input.model);
+    return this.changes.run(actor, async (tx, record) => {
+      const m = await this.changes.lock(tx, input.model);
       const version = input.version == null ? null : await repo.findVersion(tx, m.id, input.version);
       if (input.version != null && !version) throw errors.versionNotFound(m.name, `version ${input.version}`);
       const before = tagsOf(version ? version.tags : m.tags);
@@ -226,46 +232,12 @@ export class RegistryService {
   async setPromotionRule(actor: Actor, model: string, rawRule: unknown): Promise<RegisteredModel> {
     requireRole(actor, 'admin', 'Changing a promotion rule');
     const rule = rawRule == null ? null : parse(promotionRuleSchema, rawRule);
-    return this.change(actor, async (tx, record) => {
-      const m = await this.lock(tx, model);
+    return this.changes.run(actor, async (tx, record) => {
+      const m = await this.changes.lock(tx, model);
       const before = storedRule(m.promotionRule);
       const updated = await repo.updateModel(tx, m.id, { promotionRule: rule ?? Prisma.DbNull });
       await record({ action: 'PROMOTION_RULE_CHANGED', modelId: m.id, modelName: m.name, from: before, to: rule });
       return updated;
     });
-  }
-
-  // ---- plumbing
-
-  private async lock(tx: repo.Tx, name: string): Promise<RegisteredModel> {
-    parse(modelName, name);
-    const model = await repo.lockModel(tx, name);
-    if (!model) throw errors.modelNotFound(name);
-    return model;
-  }
-
-  /**
-   * Runs one registry change in a transaction. `record` writes its audit entry and, for the
-   * changes webhooks hear of, queues their deliveries in the same transaction. Events go out
-   * after the commit: subscribers and warm prediction models never hear of a rolled-back change.
-   */
-  private async change<T>(actor: Actor, work: (tx: repo.Tx, record: Record_) => Promise<T>): Promise<T> {
-    let events: RegistryEvent[] = [];
-    let jobIds: string[] = [];
-    const result = await this.db.prisma.$transaction(async (tx) => {
-      events = [];
-      jobIds = [];
-      return work(tx, async (c) => {
-        await writeAudit(tx, actor, c);
-        if (!EVENT_ACTIONS.has(c.action) || !c.modelId || !c.modelName) return;
-        const type = c.action as RegistryEvent['type'];
-        events.push({ topic: 'registry', type, modelId: c.modelId, modelName: c.modelName, version: c.version ?? undefined, versionId: c.versionId ?? undefined, alias: c.alias ?? undefined });
-        const notice = { event: type, actor: actor.name, model: { id: c.modelId, name: c.modelName }, version: c.version ?? null, versionId: c.versionId ?? null, alias: c.alias ?? null, from: c.from ?? null, to: c.to ?? null };
-        jobIds.push(...(await this.webhooks.enqueueFor(tx, notice)));
-      });
-    }, TX);
-    for (const e of events) await this.events.publish(e);
-    await this.webhooks.announce(jobIds);
-    return result;
   }
 }

@@ -113,6 +113,7 @@ export const registryResolvers: Resolvers = {
     run: (v, _, { loaders }) => (v.runId ? loaders.run.load(v.runId) : null) as never,
     dataset: (v, _, { loaders }) => (v.datasetId ? loaders.dataset.load(v.datasetId) : null) as never,
     aliases: async (v, _, ctx) => (await registryLoaders(ctx).aliases.load(v.modelId)).filter((a) => a.versionId === v.id).map((a) => a.alias),
+    servable: (v) => v.format != null,
   },
   Webhook: {
     url: (w, _, { actor }) => urlFor(actor, w.url),

@@ -49,5 +49,6 @@ ALTER TABLE "ModelVersion" ADD COLUMN "description" TEXT,
     ADD COLUMN "format" TEXT,
     ADD COLUMN "unservableReason" TEXT,
     ADD COLUMN "signature" JSONB,
-    ADD COLUMN "deletedAt" TIMESTAMP(3);
+    ADD COLUMN "deletedAt" TIMESTAMP(3),
+    ADD COLUMN "updatedAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP;
 UPDATE "ModelVersion" SET "format" = 'tagfusion-head' WHERE "artifactId" IS NOT NULL;
