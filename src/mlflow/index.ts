@@ -1,12 +1,15 @@
 import express, { type Router } from 'express';
 import type { App } from '../app.js';
 import { mlflowRouter, type MlflowRoute } from './routes.js';
+import { trackingRoutes } from './tracking.js';
 
 /**
  * Every MLflow REST route, in one table per part, so that a test can list them all and check
  * the role each needs: tracking (experiments, runs, metrics), the model registry, artifacts.
  */
-export const MLFLOW_ROUTES: { prefix: string; routes: readonly MlflowRoute[] }[] = [];
+export const MLFLOW_ROUTES: { prefix: string; routes: readonly MlflowRoute[] }[] = [
+  { prefix: 'mlflow', routes: trackingRoutes },
+];
 
 /**
  * MLflow's REST API over tagfusion's own tables: `/api/2.0/mlflow/…` as its clients call it,

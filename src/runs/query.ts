@@ -1,8 +1,11 @@
 import { Prisma } from '../db/generated/client.js';
 import type { RunStatus } from '../db/generated/enums.js';
+import { attributeCondition, type AttributeCondition } from './query-columns.js';
 
 export interface NumberCondition {
   eq?: number | null;
+  /** differs (MLflow's `!=`); the run must have the value */
+  ne?: number | null;
   gt?: number | null;
   gte?: number | null;
   lt?: number | null;
@@ -14,6 +17,10 @@ export interface ParamCondition extends NumberCondition {
   /** exact text match (strings, or numbers as written) */
   equals?: string | null;
   in?: string[] | null;
+  /** text comparisons, as MLflow's `params.x != / LIKE / ILIKE` */
+  notEquals?: string | null;
+  like?: string | null;
+  ilike?: string | null;
 }
 
 export type MetricAggregate = 'LAST' | 'MIN' | 'MAX';
@@ -52,6 +59,8 @@ export interface RunFilter {
   search?: string | null;
   params?: ParamCondition[] | null;
   metrics?: MetricCondition[] | null;
+  /** conditions on the run's own columns (MLflow's `attributes.*`), all of which must hold */
+  attributes?: AttributeCondition[] | null;
 }
 
 export type RunOrderField = 'CREATED_AT' | 'STARTED_AT' | 'FINISHED_AT' | 'NAME' | 'STATUS' | 'PARAM' | 'METRIC';
@@ -77,6 +86,7 @@ const RUN_COLUMN: Partial<Record<RunOrderField, string>> = {
 function numberConditions(column: Prisma.Sql, c: NumberCondition): Prisma.Sql[] {
   const out: Prisma.Sql[] = [];
   if (c.eq != null) out.push(Prisma.sql`${column} = ${c.eq}`);
+  if (c.ne != null) out.push(Prisma.sql`${column} <> ${c.ne}`);
   if (c.gt != null) out.push(Prisma.sql`${column} > ${c.gt}`);
   if (c.gte != null) out.push(Prisma.sql`${column} >= ${c.gte}`);
   if (c.lt != null) out.push(Prisma.sql`${column} < ${c.lt}`);
@@ -111,8 +121,12 @@ export function whereClause(f: RunFilter): Prisma.Sql {
     const conds = [Prisma.sql`p."runId" = r."id"`, Prisma.sql`p."key" = ${p.key}`, ...numberConditions(Prisma.sql`p."valueNum"`, p)];
     if (p.equals != null) conds.push(Prisma.sql`p."valueText" = ${p.equals}`);
     if (p.in?.length) conds.push(Prisma.sql`p."valueText" IN (${Prisma.join(p.in)})`);
+    if (p.notEquals != null) conds.push(Prisma.sql`p."valueText" <> ${p.notEquals}`);
+    if (p.like != null) conds.push(Prisma.sql`p."valueText" LIKE ${p.like}`);
+    if (p.ilike != null) conds.push(Prisma.sql`p."valueText" ILIKE ${p.ilike}`);
     parts.push(Prisma.sql`EXISTS (SELECT 1 FROM "RunParam" p WHERE ${Prisma.join(conds, ' AND ')})`);
   }
+  for (const a of f.attributes ?? []) parts.push(attributeCondition(a));
   for (const m of f.metrics ?? []) {
     const column = Prisma.raw(`s."${SUMMARY_COLUMN[m.aggregate ?? 'LAST']}"`);
     const conds = [Prisma.sql`s."runId" = r."id"`, Prisma.sql`s."name" = ${m.name}`, Prisma.sql`s."split" = ${m.split ?? 'val'}`, ...numberConditions(column, m)];

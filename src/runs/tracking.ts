@@ -3,12 +3,17 @@ import type { Database } from '../db/database.js';
 import type { Run } from '../db/generated/client.js';
 import type { EventBus } from '../events/bus.js';
 import { errors } from '../errors.js';
+import { canonicalMetric } from '../mlflow/metric-key.js';
 import { tagKey, tagValue } from '../projects/input.js';
 import { id, nonBlank, parseInput, safeString } from '../util/input.js';
 import * as notes from './annotations.js';
 import { MAX_METRIC_NAME_LENGTH, MAX_NAME_LENGTH, MAX_NOTE_LENGTH, MAX_PARAM_KEY_LENGTH, MAX_PARAM_VALUE_BYTES, MAX_SPLIT_LENGTH } from './input.js';
 import { isFinished } from './lifecycle.js';
-import { latestPoints, metricHistory, recordPoints, type MetricPoint } from './points.js';
+import { metricHistory, recordPoints, type MetricPoint } from './points.js';
+import type { RunSort } from './query-columns.js';
+import type { RunFilter } from './query.js';
+import { runsByIds } from './repository.js';
+import { latestPointsOf, searchRunIds, setFinishedAt } from './tracking-repo.js';
 import type { WriteGate } from './write-gate.js';
 
 /** Points in one call: MLflow's log-batch takes at most 1,000 metrics. */
@@ -19,12 +24,16 @@ const pointsInput = z
   .array(
     z.object({
       name: nonBlank(MAX_METRIC_NAME_LENGTH),
-      split: safeString(MAX_SPLIT_LENGTH),
+      // a split never holds '/': MLflow's flat key `split/name` must name one metric (../mlflow/metric-key.ts)
+      split: safeString(MAX_SPLIT_LENGTH).refine((s) => !s.includes('/'), "must not contain '/'"),
       step: z.number().int('must be a whole number').min(-INT32 - 1).max(INT32, `must be at most ${INT32}`),
       timestamp: z.number().int('must be whole milliseconds').min(0).max(Number.MAX_SAFE_INTEGER),
       // NaN and ±Infinity are values a diverging training really logs; MLflow keeps them.
       value: z.custom<number>((v) => typeof v === 'number', 'must be a number'),
-    }),
+    })
+      // one spelling per metric: `val/loss` without a split is `loss` on `val`
+      .transform((p) => ({ ...p, ...canonicalMetric(p.name, p.split) }))
+      .refine((p) => p.split.length <= MAX_SPLIT_LENGTH, { message: `its part before the first '/' (the split) must be at most ${MAX_SPLIT_LENGTH} characters`, path: ['name'] }),
   )
   .max(MAX_POINTS_PER_CALL);
 
@@ -103,7 +112,11 @@ export class RunTrackingService {
     return run;
   }
 
-  /** Logs metric points (any step, any time, several per step) to an open run, through the write gate. */
+  /**
+   * Logs metric points (any step, any time, several per step) to an open run, through the write
+   * gate. Names are stored in their canonical spelling: `val/loss` without a split is `loss` on
+   * `val`, as MLflow's flat key of that metric (../mlflow/metric-key.ts).
+   */
   async logPoints(rawId: unknown, rawPoints: unknown, { fromClient = true } = {}): Promise<Run> {
     const run = await this.open(rawId);
     const points = parseInput(pointsInput, rawPoints) as MetricPoint[];
@@ -126,8 +139,23 @@ export class RunTrackingService {
     return run.deletedAt ? notes.setDeleted(this.db.prisma, run.id, null) : run;
   }
 
+  /**
+   * A page of runs sorted by several keys in turn (MLflow's search); `first` up to MLflow's
+   * 50,000, after `offset` of them.
+   */
+  async search(filter: RunFilter, sorts: readonly RunSort[], first: number, offset: number): Promise<{ runs: Run[]; hasMore: boolean }> {
+    const { ids, hasMore } = await searchRunIds(this.db.prisma, filter, sorts, first, offset);
+    const rows = new Map((await runsByIds(this.db.prisma, ids)).map((r) => [r.id, r]));
+    return { runs: ids.flatMap((id) => rows.get(id) ?? []), hasMore };
+  }
+
+  /** Records when a run that has just finished ended, as its client says (MLflow's end_time). */
+  async setEndTime(runId: string, endTime: Date): Promise<void> {
+    await setFinishedAt(this.db.prisma, runId, endTime);
+  }
+
   history = (runId: string, name: string, split: string, first: number, offset = 0) => metricHistory(this.db.prisma, runId, name, split, first, offset);
-  latest = (runIds: readonly string[]) => latestPoints(this.db.prisma, runIds);
+  latest = (runIds: readonly string[]) => latestPointsOf(this.db.prisma, runIds);
   tags = (runIds: readonly string[]) => notes.tagsOf(this.db.prisma, runIds);
 
   private async get(rawId: unknown): Promise<Run> {

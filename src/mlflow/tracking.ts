@@ -1,0 +1,7 @@
+import { experimentRoutes } from './experiments.js';
+import type { MlflowRoute } from './routes.js';
+import { runRoutes } from './runs.js';
+import { loggingRoutes } from './runs-logging.js';
+
+/** MLflow's tracking API (service.proto's MlflowService: experiments, runs, metrics) under `/api/2.0/mlflow/`. */
+export const trackingRoutes: readonly MlflowRoute[] = [...experimentRoutes, ...runRoutes, ...loggingRoutes];
