@@ -59,15 +59,16 @@ interface RefRow {
  * Resolves a reference against the registry tables, now, so that a moved alias answers with its
  * new version at once. One statement over unique indexes (Prisma's nested select took several
  * round trips, a third of a text-only prediction). Missing models, aliases and versions are
- * catalogue errors naming the reference. A version normally names its artifact; one registered
- * from a run alone uses the run's model.
+ * catalogue errors naming the reference, and so is a soft-deleted version (MLflow's lifecycle:
+ * it is gone from every read). A version normally names its artifact; one registered from a run
+ * alone uses the run's model.
  */
 export async function resolveModelRef(prisma: PrismaClient, reference: string): Promise<ResolvedModel> {
   const ref = parseModelRef(reference);
   const pick =
     ref.alias !== undefined
-      ? Prisma.sql`LEFT JOIN "ModelAlias" al ON al."modelId" = m.id AND al.alias = ${ref.alias} LEFT JOIN "ModelVersion" v ON v.id = al."versionId"`
-      : Prisma.sql`LEFT JOIN "ModelVersion" v ON v."modelId" = m.id AND v.version = ${ref.version}`;
+      ? Prisma.sql`LEFT JOIN "ModelAlias" al ON al."modelId" = m.id AND al.alias = ${ref.alias} LEFT JOIN "ModelVersion" v ON v.id = al."versionId" AND v."deletedAt" IS NULL`
+      : Prisma.sql`LEFT JOIN "ModelVersion" v ON v."modelId" = m.id AND v.version = ${ref.version} AND v."deletedAt" IS NULL`;
   const rows = await prisma.$queryRaw<RefRow[]>`
     SELECT m.name AS "modelName", v.id AS "versionId", v.version, v."runId", v.format, v."unservableReason", v.signature,
            COALESCE(a.uri, ra.uri) AS "artifactUri", COALESCE(a.checksum, ra.checksum) AS "artifactChecksum"

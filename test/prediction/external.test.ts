@@ -89,6 +89,16 @@ describe.each(DB_KINDS)('external ONNX versions on %s', (kind) => {
     }
   });
 
+  it('serves no soft-deleted version', async () => {
+    const { version } = await registerExternal(server, 'deleted', { 'model.onnx': onnxFile('cnn.onnx') }, cnnCard());
+    const r = () => server.gql(PREDICT, { model: 'deleted/1', inputs: [{ image: { path: paths()[0] } }] });
+    expect((await r()).errors).toBeUndefined();
+    await server.app.db.prisma.modelVersion.update({ where: { id: version.id }, data: { deletedAt: new Date() } });
+    const gone = await r();
+    expect(gone.errors?.[0].extensions?.code).toBe('VERSION_NOT_FOUND');
+    expect(gone.errors?.[0].message).toMatch(/Model deleted has no version 1/);
+  });
+
   it('predicts samples with a head over encoder features, as PyTorch does', async () => {
     const { predict } = await server.data(PREDICT, { model: 'linear@champion', inputs: paths().map((path) => ({ image: { path } })) });
     expect(predict.model).toEqual({ reference: 'linear@champion', name: 'linear', version: 1, alias: 'champion', head: 'onnx' });
