@@ -1,10 +1,11 @@
-import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import sharp from 'sharp';
 import { artifactRoot } from '../../src/features/paths.js';
 import { projectRoot } from '../../src/paths.js';
+import type { Actor } from '../../src/registry/actor.js';
 import { onnxModel } from '../ml/support/onnx-builder.js';
+import { hex, runWithFiles } from '../registry/folder-fixtures.js';
 import { writeDataset } from '../support/fixtures.js';
 import type { TestServer } from '../support/server.js';
 
@@ -110,57 +111,71 @@ export const bagCard = () => ({
   labelPolicy: fixture.bag.labelPolicy,
 });
 
-let runs = 0;
+/** The CNN's card inside an MLflow `MLmodel` with the onnx flavour (the flavour names the file), as `mlflow.onnx.log_model(..., metadata=)` writes it. */
+export const cnnMlmodel = () => {
+  const { format: _format, model: _model, ...card } = cnnCard();
+  return [
+    'artifact_path: model',
+    'flavors:',
+    '  onnx:',
+    '    code: null',
+    '    data: model.onnx',
+    '    onnx_version: 1.12.0',
+    '    providers:',
+    '    - CPUExecutionProvider',
+    '  python_function:',
+    '    data: model.onnx',
+    '    loader_module: mlflow.onnx',
+    '    python_version: 3.11.2',
+    'metadata:',
+    `  tagfusion: ${JSON.stringify(card)}`,
+    'mlflow_version: 2.19.0',
+    '',
+  ].join('\n');
+};
+
+const editor: Actor = { name: 'eddie', role: 'editor' };
+const folderPath = (server: TestServer, runId: string) => (file: string) => join(artifactRoot(server.app.config), runId, 'model', file);
+
+/**
+ * Registers the files as the `model/` folder of a new run through the registry, as an MLflow
+ * script's create-model-version does (it decides whether the folder is servable and records
+ * the signature), and points `alias` at the version when given.
+ */
+export async function registerFolder(server: TestServer, name: string, files: Record<string, Buffer | string | object>, alias?: string) {
+  const registry = server.app.services.registry;
+  const runId = await runWithFiles(server.app, Object.fromEntries(Object.entries(files).map(([f, content]) => [`model/${f}`, content])));
+  if (!(await server.app.db.prisma.registeredModel.findUnique({ where: { name } }))) await registry.lifecycle.createModel(editor, { name });
+  const version = await registry.lifecycle.createVersion(editor, { model: name, source: `runs:/${hex(runId)}/model` });
+  if (alias) await registry.moveAlias(editor, { model: name, alias, version: version.version });
+  return { version, runId, path: folderPath(server, runId) };
+}
 
 type Card = ReturnType<typeof cnnCard> | ReturnType<typeof linearCard> | Record<string, any>;
 
 /** The signature the registry records for a servable folder (src/registry/folder.ts): the card, normalised, with the folder and the model file. */
-const signatureOf = (card: Card, folder: string) => ({
+const signatureOf = (card: Card) => ({
   inputs: card.inputs.map((i: any) => ({ ...i, modality: i.kind === 'tokens' ? 'text' : 'image', shape: null })),
   labels: card.output.labels,
-  folder,
+  folder: 'model',
   model: card.model,
   output: { name: card.output.name, kind: 'logits', shape: null },
   labelPolicy: card.labelPolicy,
 });
 
 /**
- * Registers an external version as the registry records one made from a run's artifact folder
- * (src/registry/folder.ts; rows written directly, so that these tests judge serving alone): a
- * run holding the files under `<data>/artifacts/<run>/<folder>/`, Artifact rows with their
- * sha256, and a ModelVersion with MLflow's `runs:/<run hex>/<folder>` source, format `onnx`, the
- * card as its signature and the ONNX file as its artifact. `unservableReason` registers it as
- * the registry does a folder it cannot serve.
+ * A servable-looking version whose rows are written by hand, as the registry would write them
+ * for this card (format onnx, the card as its signature, the ONNX file as its artifact) but
+ * without its checks: what serving must still refuse when a recorded card disagrees with its
+ * file (rows from older registrations or written by hand), or a signature is unreadable.
  */
-export async function registerExternal(server: TestServer, name: string, files: Record<string, Buffer>, card: Card | null, options: { unservableReason?: string; alias?: string; signature?: object } = {}) {
+export async function forgeVersion(server: TestServer, name: string, files: Record<string, Buffer>, card: Card, signature: object = signatureOf(card)) {
   const prisma = server.app.db.prisma;
-  const root = artifactRoot(server.app.config);
-  const run = await prisma.run.create({ data: { kind: 'external', name: `external-${++runs}`, status: 'SUCCEEDED' } });
-  const folder = 'model';
-  const rows = new Map<string, { id: string; checksum: string }>();
-  for (const [file, bytes] of Object.entries({ ...files, ...(card ? { 'model-card.json': Buffer.from(JSON.stringify(card)) } : {}) })) {
-    const uri = `${run.id}/${folder}/${file}`;
-    mkdirSync(dirname(join(root, uri)), { recursive: true });
-    writeFileSync(join(root, uri), bytes);
-    const checksum = createHash('sha256').update(bytes).digest('hex');
-    rows.set(file, await prisma.artifact.create({ data: { runId: run.id, name: `${folder}/${file}`, kind: 'file', uri, sizeBytes: bytes.length, checksum } }));
-  }
-  const model = await prisma.registeredModel.upsert({ where: { name }, create: { name }, update: {} });
-  const number = (await prisma.modelVersion.count({ where: { modelId: model.id } })) + 1;
-  const onnx = card && !options.unservableReason ? rows.get(card.model) : undefined;
-  const created = await prisma.modelVersion.create({
-    data: {
-      modelId: model.id,
-      version: number,
-      runId: run.id,
-      source: `runs:/${run.id.replace(/-/g, '')}/${folder}`,
-      format: options.unservableReason ? null : 'onnx',
-      unservableReason: options.unservableReason ?? null,
-      signature: options.signature ?? (card && !options.unservableReason ? signatureOf(card, folder) : undefined),
-      artifactId: onnx?.id ?? null,
-      artifactChecksum: onnx?.checksum ?? null,
-    },
+  const runId = await runWithFiles(server.app, Object.fromEntries(Object.entries(files).map(([f, content]) => [`model/${f}`, content])));
+  const onnx = await prisma.artifact.findUniqueOrThrow({ where: { runId_name: { runId, name: `model/${card.model}` } } });
+  const model = await prisma.registeredModel.create({ data: { name } });
+  const version = await prisma.modelVersion.create({
+    data: { modelId: model.id, version: 1, runId, source: `runs:/${hex(runId)}/model`, format: 'onnx', signature, artifactId: onnx.id, artifactChecksum: onnx.checksum },
   });
-  if (options.alias) await prisma.modelAlias.create({ data: { modelId: model.id, alias: options.alias, versionId: created.id } });
-  return { version: created, runId: run.id, path: (file: string) => join(root, run.id, folder, file) };
+  return { version, runId, path: folderPath(server, runId) };
 }
