@@ -125,7 +125,7 @@ describe.each(DB_KINDS)('model versions from a run’s artifact folder on %s', (
   it('registers folders it cannot serve, with the reason, never quoting the files', async () => {
     const net = linearOnnx({ features: 100, labels: 3 });
     const image = { name: 'features', kind: 'image', size: [32, 32], layout: 'NCHW' };
-    const cases: [Record<string, unknown>, RegExp][] = [
+    const cases: [Record<string, Buffer | string | object>, RegExp][] = [
       [{}, /^the folder holds no files$/],
       [{ 'model/model.onnx': net }, /^no model-card.json and no MLmodel with an onnx flavour$/],
       [{ 'model/MLmodel': 'flavors:\n  sklearn:\n    pickled_model: model.pkl\n', 'model/model.pkl': 'x' }, /^no model-card.json and no MLmodel with an onnx flavour$/],
