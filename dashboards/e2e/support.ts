@@ -43,7 +43,10 @@ export async function startServer(env: Record<string, string> = {}): Promise<Ser
   const port = await freePort();
   const child: ChildProcess = spawn(process.execPath, ['dist/cli/index.js', 'serve'], {
     cwd: repoRoot,
-    env: { ...process.env, TAGFUSION_DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
+    // The seeded datasets are written to the temporary folder: the server's one data root, as a
+    // deployment names its dataset folders (a server never reads the temporary folder by default).
+    // The webhook test's receiver listens on loopback, a private target an operator must allow.
+    env: { ...process.env, TAGFUSION_DATA_DIR: dataDir, TAGFUSION_DATA_ROOTS: tmpdir(), TAGFUSION_WEBHOOK_ALLOW_PRIVATE: '1', PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -31,7 +32,8 @@ describe.each(DB_KINDS)('prediction on %s', (kind) => {
   const onnx = { id: 'onnx', path: colourModelDir() };
 
   beforeAll(async () => {
-    server = await startTestServer(kind);
+    // The ONNX encoders these tests make live in the run's temporary folder: the server's model root.
+    server = await startTestServer(kind, { env: { TAGFUSION_MODEL_ROOTS: tmpdir() } });
     fx = await multimodalDataset(80);
     datasetId = (await importThroughApi(server, { name: 'tagged', csvPath: fx.csvPath, imagesDir: fx.imagesDir, valFraction: 0.25 })).result.datasetId;
     const common = { datasetId, epochs: 6, learningRate: 0.05, batchSize: 16, seed: 3 };
