@@ -6,6 +6,9 @@ import type { SignatureInput } from './signature.js';
 /** Why a folder cannot be served; thrown while reading it, recorded on the version. */
 export class Unservable extends Error {}
 
+/** Inputs a tokenizer fills in besides the token ids. */
+const TOKENIZER_INPUTS = ['attention_mask', 'token_type_ids'];
+
 const fits = (actual: number | null | undefined, wanted: number) => actual === null || actual === undefined || actual === wanted;
 
 /** Checks one ONNX value's element type and rank (files that leave them out pass). */
@@ -55,6 +58,9 @@ export function checkCard(card: ModelCard, graph: OnnxGraph): { inputs: Signatur
     return { name, kind, modality: modalityOf(input, where), ...rest, shape: inputShape(input, v, where) } as SignatureInput;
   });
   const described = new Set(card.inputs.map((i) => i.name));
+  // A tokenizer gives a text model its attention mask and token types beside the ids
+  // (Hugging Face's exports take them as inputs); prediction feeds them from the tokenizer.
+  if (card.inputs.some((i) => i.kind === 'tokens')) for (const name of TOKENIZER_INPUTS) described.add(name);
   const missing = graph.inputs.filter((g) => !described.has(g.name)).length;
   if (missing) throw new Unservable(`the model has ${missing} input${missing === 1 ? '' : 's'} the card does not describe`);
   const out = graph.outputs.find((g) => g.name === card.output.name);

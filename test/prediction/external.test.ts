@@ -42,9 +42,8 @@ describe.each(DB_KINDS)('external ONNX versions on %s', (kind) => {
     // MLflow's spelling of the encoder run's id (32 hex digits), which the registry records as the UUID.
     await registerFolder(server, 'linear', { 'model.onnx': onnxFile('linear.onnx'), 'model-card.json': linearCard(encoderRunId.replace(/-/g, '')) }, 'champion');
     await registerFolder(server, 'cnn', { 'model.onnx': onnxFile('cnn.onnx'), MLmodel: cnnMlmodel() }, 'champion');
-    // The registry's card check does not yet let the tokenizer feed attention_mask, which the card does not list.
-    const bag = await forgeVersion(server, 'bag', { ...bagFiles(), 'model-card.json': Buffer.from(JSON.stringify(bagCard())) }, bagCard());
-    await server.app.db.prisma.modelAlias.create({ data: { modelId: bag.version.modelId, alias: 'champion', versionId: bag.version.id } });
+    // A text model takes attention_mask from the tokenizer too, which its card need not list.
+    await registerFolder(server, 'bag', { ...bagFiles(), 'model-card.json': bagCard() }, 'champion');
   }, 180_000);
   afterAll(async () => server?.close());
 
