@@ -1,5 +1,6 @@
 import type { PrismaClient } from '../db/generated/client.js';
 import type { RunStatus } from '../db/generated/enums.js';
+import { MERGE_SUMMARY } from './summary-sql.js';
 import { OPEN_STATUSES } from './lifecycle.js';
 
 /** A metric value at a step and a time, as MLflow clients log them (several may share a step). */
@@ -48,13 +49,7 @@ export async function recordPoints(prisma: PrismaClient, runId: string, points: 
     ), summaries AS (
       INSERT INTO "MetricSummary" ("runId", "name", "split", "lastValue", "lastEpoch", "minValue", "minEpoch", "maxValue", "maxEpoch")
       SELECT ${runId}, a."name", a."split", a.last_value, a.last_step, a.min_value, a.min_step, a.max_value, a.max_step FROM agg a
-      ON CONFLICT ("runId", "name", "split") DO UPDATE SET
-        "lastValue" = CASE WHEN EXCLUDED."lastEpoch" >= "MetricSummary"."lastEpoch" THEN EXCLUDED."lastValue" ELSE "MetricSummary"."lastValue" END,
-        "lastEpoch" = GREATEST(EXCLUDED."lastEpoch", "MetricSummary"."lastEpoch"),
-        "minEpoch" = CASE WHEN EXCLUDED."minValue" < "MetricSummary"."minValue" THEN EXCLUDED."minEpoch" ELSE "MetricSummary"."minEpoch" END,
-        "minValue" = LEAST(EXCLUDED."minValue", "MetricSummary"."minValue"),
-        "maxEpoch" = CASE WHEN EXCLUDED."maxValue" > "MetricSummary"."maxValue" THEN EXCLUDED."maxEpoch" ELSE "MetricSummary"."maxEpoch" END,
-        "maxValue" = GREATEST(EXCLUDED."maxValue", "MetricSummary"."maxValue")
+      ${MERGE_SUMMARY}
     )
     SELECT (SELECT "status"::text FROM live) AS status`;
   return rows[0]?.status ?? null;

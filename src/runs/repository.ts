@@ -1,5 +1,6 @@
 import type { PrismaClient, Run } from '../db/generated/client.js';
 import { Prisma } from '../db/generated/client.js';
+import { MERGE_SUMMARY } from './summary-sql.js';
 import type { RunStatus } from '../db/generated/enums.js';
 import { OPEN_STATUSES, statusTimes } from './lifecycle.js';
 import { encodeParam, type ParamValue } from './params.js';
@@ -113,13 +114,7 @@ export async function recordEpoch(prisma: PrismaClient, runId: string, epoch: nu
     ), summaries AS (
       INSERT INTO "MetricSummary" ("runId", "name", "split", "lastValue", "lastEpoch", "minValue", "minEpoch", "maxValue", "maxEpoch")
       SELECT ${runId}, i.name, i.split, i.value, ${epoch}, i.value, ${epoch}, i.value, ${epoch} FROM inserted i
-      ON CONFLICT ("runId", "name", "split") DO UPDATE SET
-        "lastValue" = CASE WHEN EXCLUDED."lastEpoch" >= "MetricSummary"."lastEpoch" THEN EXCLUDED."lastValue" ELSE "MetricSummary"."lastValue" END,
-        "lastEpoch" = GREATEST(EXCLUDED."lastEpoch", "MetricSummary"."lastEpoch"),
-        "minEpoch" = CASE WHEN EXCLUDED."minValue" < "MetricSummary"."minValue" THEN EXCLUDED."minEpoch" ELSE "MetricSummary"."minEpoch" END,
-        "minValue" = LEAST(EXCLUDED."minValue", "MetricSummary"."minValue"),
-        "maxEpoch" = CASE WHEN EXCLUDED."maxValue" > "MetricSummary"."maxValue" THEN EXCLUDED."maxEpoch" ELSE "MetricSummary"."maxEpoch" END,
-        "maxValue" = GREATEST(EXCLUDED."maxValue", "MetricSummary"."maxValue")
+      ${MERGE_SUMMARY}
     )
     SELECT (SELECT "status"::text FROM live) AS status`;
   return rows[0]?.status ?? null;
