@@ -49,12 +49,21 @@ export function runInfoJson(r: Run) {
   };
 }
 
+const RUNS_PER_QUERY = 5_000;
+type RunJson = { info: ReturnType<typeof runInfoJson>; data: Record<string, unknown>; inputs: Record<string, unknown> };
+
 /**
  * Runs as MLflow's Run messages, their data read in three queries for the whole page: each
  * metric's latest point (under its flat key), the params, the tags (with the name, note and
  * creator kept as columns, and the dataset inputs kept as tags given back as `inputs`).
  */
-export async function runsJson(app: App, runs: readonly Run[]) {
+export async function runsJson(app: App, runs: readonly Run[]): Promise<RunJson[]> {
+  // a search may return 50,000 runs; a query's list of ids stays well under Postgres's 65,535 parameters
+  if (runs.length > RUNS_PER_QUERY) {
+    const out: RunJson[] = [];
+    for (let i = 0; i < runs.length; i += RUNS_PER_QUERY) out.push(...(await runsJson(app, runs.slice(i, i + RUNS_PER_QUERY))));
+    return out;
+  }
   const ids = runs.map((r) => r.id);
   const [points, params, tags] = await Promise.all([app.services.tracking.latest(ids), app.services.runs.params(ids), app.services.tracking.tags(ids)]);
   const group = <T extends { runId: string }>(rows: T[]) => {

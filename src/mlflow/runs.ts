@@ -71,7 +71,7 @@ async function updateRun(app: App, input: Fields) {
   if (before.deletedAt) throw errors.runDeleted(id);
   const runName = optionalString(input, 'run_name');
   if (runName) await app.services.tracking.rename(id, runName);
-  if (optionalString(input, 'status') !== undefined) {
+  if (optionalString(input, 'status')) {
     const moved = await app.services.runs.setStatus(id, MLFLOW_STATUS[enumField(input, 'status', MLFLOW_STATUSES, 'RUNNING')]);
     const endTime = timeOf(input, 'end_time');
     if (endTime && isFinished(moved.status) && !isFinished(before.status)) await app.services.tracking.setEndTime(id, endTime);

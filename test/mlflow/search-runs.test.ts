@@ -1,7 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runsJson } from '../../src/mlflow/convert.js';
 import { DB_KINDS } from '../support/databases.js';
 import { startTestServer, type TestServer } from '../support/server.js';
-import { editorAndViewer, mlflowError, ok, type MlflowClient } from './tracking-client.js';
+import { dashed, editorAndViewer, mlflowError, ok, type MlflowClient } from './tracking-client.js';
 
 interface Seed {
   name: string;
@@ -119,5 +121,13 @@ describe.each(DB_KINDS)('MLflow runs/search on %s', (kind) => {
     expect(names(await search({ run_view_type: 'DELETED_ONLY' }))).toEqual(['beta']);
     expect(names(await search({ run_view_type: 'ALL', filter: 'metrics.acc < 0.5' }))).toEqual(['beta']);
     ok(await editor.post('/runs/restore', { run_id: ids.get('beta') }));
+  });
+
+  it('answers pages longer than one query may list ids for (MLflow allows 50,000 runs a page)', async () => {
+    const alpha = await server.app.services.runs.get(dashed(ids.get('alpha')!));
+    const many = [alpha, ...Array.from({ length: 40_000 }, () => ({ ...alpha, id: randomUUID() }))];
+    const json = await runsJson(server.app, many);
+    expect(json).toHaveLength(many.length);
+    expect(json[0].data).toMatchObject({ params: [{ key: 'lr', value: '0.01' }] });
   });
 });
