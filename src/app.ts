@@ -24,6 +24,7 @@ import { RegistryService } from './registry/service.js';
 import { WebhookService } from './webhooks/service.js';
 import { PredictionService } from './prediction/service.js';
 import { AuthService } from './auth/service.js';
+import { ArtifactService } from './artifacts/service.js';
 import { createBlobStore, mountStore } from './storage/mirror.js';
 import { schedIdleAvailable } from './workers/cpu-priority.js';
 
@@ -45,6 +46,8 @@ export interface Services {
   predictions: PredictionService;
   /** API tokens and who a request acts as */
   auth: AuthService;
+  /** artifact files of any run: upload, download, listing, folders for model versions */
+  artifacts: ArtifactService;
 }
 
 export interface App {
@@ -115,6 +118,7 @@ export async function startApp(config: Config, options: AppOptions): Promise<App
       webhooks,
       predictions: new PredictionService(db, jobs, events, config, log),
       auth: new AuthService(db, config.authMode),
+      artifacts: new ArtifactService(db, artifactRoot(config), config.artifactMaxBytes),
     };
     closers.push(() => services.predictions.close());
     let runner: JobRunner | undefined;

@@ -49,6 +49,8 @@ export interface Config {
   csvMaxRecords: number;
   /** Largest image (width × height) an import accepts; larger ones are rejected records. */
   imageMaxPixels: number;
+  /** Largest artifact file one upload may store, in bytes (src/artifacts). */
+  artifactMaxBytes: number;
   /**
    * `required`: every GraphQL request carries an API token (src/auth); `open`: every caller is the
    * local admin, allowed only on a loopback HOST.
@@ -122,6 +124,8 @@ const schema = z.object({
   TAGFUSION_CSV_MAX_RECORDS: positiveInt('TAGFUSION_CSV_MAX_RECORDS').default(2_000_000),
   // 40 megapixels is a large camera photo; decoding one takes 120 MB as raw RGB. COCO's are 0.3.
   TAGFUSION_IMAGE_MAX_PIXELS: positiveInt('TAGFUSION_IMAGE_MAX_PIXELS').default(40_000_000),
+  // 5 GiB: ONNX exports of large vision models and checkpoints fit; uploads stream, so memory is no bound.
+  TAGFUSION_ARTIFACT_MAX_BYTES: positiveInt('TAGFUSION_ARTIFACT_MAX_BYTES').default(5 * 1024 ** 3),
   TAGFUSION_AUTH: z.enum(['required', 'open'], { message: 'TAGFUSION_AUTH must be required or open' }).optional(),
   TAGFUSION_WEBHOOK_ALLOW_PRIVATE: z.enum(['0', '1'], { message: 'TAGFUSION_WEBHOOK_ALLOW_PRIVATE must be 1 or 0' }).optional(),
   // Comma-separated origins as browsers send them: scheme://host[:port], nothing after.
@@ -191,6 +195,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     csvMaxBytes: e.TAGFUSION_CSV_MAX_BYTES,
     csvMaxRecords: e.TAGFUSION_CSV_MAX_RECORDS,
     imageMaxPixels: e.TAGFUSION_IMAGE_MAX_PIXELS,
+    artifactMaxBytes: e.TAGFUSION_ARTIFACT_MAX_BYTES,
     authMode,
     webhookAllowPrivate: e.TAGFUSION_WEBHOOK_ALLOW_PRIVATE === '1',
     allowedOrigins: (e.TAGFUSION_ALLOWED_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean).map((o) => new URL(o).origin),

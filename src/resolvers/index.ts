@@ -4,6 +4,7 @@ import { makeExecutableSchema } from '@graphql-tools/schema';
 import type { GraphQLSchema } from 'graphql';
 import { guardSchema } from '../auth/roles.js';
 import { projectRoot } from '../paths.js';
+import { artifactResolvers } from './artifacts.js';
 import { authResolvers } from './auth.js';
 import { compareResolvers } from './compare.js';
 import { datasetResolvers } from './datasets.js';
@@ -33,7 +34,7 @@ export function loadTypeDefs(dir = join(projectRoot, 'src', 'schema')): string[]
 export function buildSchema(): GraphQLSchema {
   const schema = makeExecutableSchema({
     typeDefs: loadTypeDefs(),
-    resolvers: [healthResolvers, datasetResolvers, runResolvers, jobResolvers, trainingResolvers, experimentResolvers, compareResolvers, predictionResolvers, registryResolvers, authResolvers, projectResolvers] as never,
+    resolvers: [healthResolvers, datasetResolvers, runResolvers, jobResolvers, trainingResolvers, experimentResolvers, compareResolvers, predictionResolvers, registryResolvers, authResolvers, projectResolvers, artifactResolvers] as never,
   });
   return guardSchema(guardArguments(schema));
 }

@@ -10,6 +10,7 @@ import express from 'express';
 import type { App } from '../app.js';
 import { dashboardRoutes } from './dashboards.js';
 import { mlflowRoutes } from '../mlflow/index.js';
+import { runArtifactRoutes } from '../artifacts/http.js';
 import { projectRoot } from '../paths.js';
 import { submissionRoute } from '../prediction/http.js';
 import { authPlugin, identifyFirst, requireToken } from '../auth/transport.js';
@@ -96,6 +97,7 @@ export async function startHttpServer(app: App, port = app.config.port, host = a
   expressApp.get('/datasets/:id/images/:imageId', requireToken(auth));
   expressApp.use('/graphql', identifyFirst(auth), expressMiddleware(apollo, { context: async ({ res }) => context(res.locals.who) }));
   expressApp.use(mlflowRoutes(app));
+  expressApp.use(runArtifactRoutes(app));
   expressApp.use(dashboardRoutes(app));
   const dashboards = join(projectRoot, 'dashboards', 'dist');
   if (existsSync(dashboards)) expressApp.use(express.static(dashboards));
