@@ -39,6 +39,7 @@ const BY_CODE: Record<string, [string, number]> = {
   UNAUTHENTICATED: ['UNAUTHENTICATED', 401],
   SERVER_BUSY: ['TEMPORARILY_UNAVAILABLE', 503],
   STORE_UNAVAILABLE: ['TEMPORARILY_UNAVAILABLE', 503],
+  ARTIFACT_WRITE_FAILED: ['INTERNAL_ERROR', 500],
 };
 
 /** An error raised by the MLflow layer itself, already in MLflow's terms. */

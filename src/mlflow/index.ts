@@ -1,5 +1,6 @@
 import express, { type Router } from 'express';
 import type { App } from '../app.js';
+import { mlflowArtifactRoutes } from './artifacts.js';
 import { registryRoutes } from './registry.js';
 import { mlflowRouter, type MlflowRoute } from './routes.js';
 import { trackingRoutes } from './tracking.js';
@@ -9,6 +10,7 @@ import { trackingRoutes } from './tracking.js';
  * the role each needs: tracking (experiments, runs, metrics), the model registry, artifacts.
  */
 export const MLFLOW_ROUTES: { prefix: string; routes: readonly MlflowRoute[] }[] = [
+  { prefix: 'mlflow-artifacts', routes: mlflowArtifactRoutes },
   { prefix: 'mlflow', routes: trackingRoutes },
   { prefix: 'mlflow', routes: registryRoutes },
 ];
