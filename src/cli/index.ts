@@ -1,8 +1,9 @@
-import { Command, Option } from 'commander';
+import { Argument, Command, Option } from 'commander';
 import { ConfigError } from '../config.js';
 import { errors, isAppError } from '../errors.js';
 import { version } from '../version.js';
 import { ablateCommand, compareEncodersCommand, compareRunsCommand, pseudoLabelCommand, sweepCommand } from './experiments.js';
+import { exportCommand } from './export.js';
 import { importCommand } from './import.js';
 import { modelsCommand, promoteCommand, registerCommand } from './models.js';
 import { predictCommand } from './predict.js';
@@ -196,6 +197,17 @@ token
   .action(tokenCreateCommand);
 token.command('list').description('list tokens (never their secrets)').option('--json', 'print the result as JSON').action(tokenListCommand);
 token.command('revoke').description('revoke a token at once').argument('<id>', 'token id').option('--json', 'print the result as JSON').action(tokenRevokeCommand);
+
+program
+  .command('export')
+  .description('print the runs table (one row per run) or every metric point as CSV or JSON lines (data on stdout, logs on stderr)')
+  .addArgument(new Argument('<table>', 'runs or metrics').choices(['runs', 'metrics']))
+  .addOption(new Option('--format <format>', 'csv or jsonl').choices(['csv', 'jsonl']).default('csv'))
+  .option('--project <name|id>', 'only runs of this project (a name, or an id when no project has that name)')
+  .option('--run <ids...>', 'only these runs (deleted ones too)')
+  .addOption(new Option('--lifecycle <which>', 'active (default), deleted or all').choices(['active', 'deleted', 'all']))
+  .option('--out <file>', 'write to this file (whole or not at all) instead of stdout')
+  .action(exportCommand);
 
 program.parseAsync().catch((err) => {
   if (err instanceof ConfigError || isAppError(err)) {

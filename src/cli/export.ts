@@ -1,0 +1,67 @@
+import { createWriteStream } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { App } from '../app.js';
+import { runIdOf } from '../artifacts/paths.js';
+import { errors, isAppError } from '../errors.js';
+import type { ExportFormat } from '../export/format.js';
+import type { ExportQuery } from '../export/query.js';
+import { ExportService } from '../export/service.js';
+import type { RunLifecycle } from '../runs/query.js';
+import { withDirectApp } from './direct-app.js';
+
+export interface ExportOptions {
+  format: ExportFormat;
+  project?: string;
+  run?: string[];
+  lifecycle?: string;
+  out?: string;
+}
+
+/** A project by name, or by id when no project has that name and it is a whole number. */
+async function projectIdOf(app: App, which: string): Promise<number> {
+  try {
+    return (await app.services.projects.getByName(which)).id;
+  } catch (err) {
+    if (!(isAppError(err) && err.code === 'PROJECT_NOT_FOUND') || !/^\d+$/.test(which)) throw err;
+    return (await app.services.projects.get(which)).id;
+  }
+}
+
+/**
+ * `tagfusion export runs|metrics`: the runs table or metric histories as CSV or JSON lines, on
+ * stdout (data only: logs go to stderr) or into `--out`, written whole or not at all (a temporary
+ * file renamed at the end).
+ */
+export async function exportCommand(table: 'runs' | 'metrics', o: ExportOptions) {
+  await withDirectApp(async (app) => {
+    const query: ExportQuery = {};
+    if (o.project !== undefined) query.projectIds = [await projectIdOf(app, o.project)];
+    if (o.run?.length) query.runIds = o.run.map((id) => runIdOf(id, '--run'));
+    if (o.lifecycle !== undefined) query.lifecycle = o.lifecycle.toUpperCase() as RunLifecycle;
+    const exporter = new ExportService(app.db);
+    const body = table === 'runs' ? await exporter.runs(query, o.format) : await exporter.metrics(query, o.format);
+    if (!o.out) return toStdout(body);
+    const tmp = `${o.out}.${process.pid}.tmp`;
+    try {
+      await pipeline(Readable.from(body), createWriteStream(tmp, { flags: 'wx' }));
+      await rename(tmp, o.out);
+    } catch (err) {
+      await rm(tmp, { force: true });
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR') throw errors.badInput(`--out: cannot write ${o.out} (${code})`, { field: '--out' });
+      throw err;
+    }
+    process.stderr.write(`exported ${body.rows} ${table === 'runs' ? 'run' : 'metric point'}${body.rows === 1 ? '' : 's'} to ${o.out}\n`);
+  });
+}
+
+/** Streams to stdout; a reader that stops early (`| head`) ends the export quietly. */
+async function toStdout(body: AsyncIterable<string>): Promise<void> {
+  try {
+    await pipeline(Readable.from(body), process.stdout, { end: false });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EPIPE') throw err;
+  }
+}
