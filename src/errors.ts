@@ -83,13 +83,6 @@ export const errors = {
       `Moving alias ${alias} of model ${model} from version ${from} to version ${to} changes what it eats or returns: ${change}. Confirm with allowSignatureChange: true (GraphQL) or the model tag tagfusion.allow_signature_change=true (MLflow REST).`,
       { model, alias, from, to },
     ),
-  modelExists: (name: string) => new AppError('MODEL_EXISTS', `Model ${name} is registered already.`, { model: name }),
-  signatureChanged: (model: string, alias: string, from: number, to: number, change: string) =>
-    new AppError(
-      'SIGNATURE_CHANGED',
-      `Moving alias ${alias} of model ${model} from version ${from} to version ${to} changes what it eats or returns: ${change}. Confirm with allowSignatureChange: true (GraphQL) or the model tag tagfusion.allow_signature_change=true (MLflow REST).`,
-      { model, alias, from, to },
-    ),
   // Artifact files of any run (src/artifacts)
   artifactNotFound: (runId: string, path: string) => new AppError('ARTIFACT_NOT_FOUND', `Run ${runId} has no artifact file ${path}.`, { runId, path }),
   artifactTooLarge: (runId: string, path: string, maxBytes: number) =>
@@ -111,7 +104,7 @@ export const errors = {
   // Shared store of artifacts, feature caches and submissions (src/storage)
   storeObjectMissing: (key: string, location: string) =>
     new AppError('STORE_OBJECT_MISSING', `${key} is missing from the store ${location}.`, { key, location }),
-  storeRequestFailed: (action: 'upload' | 'download' | 'list', key: string, location: string, reason: string) =>
+  storeRequestFailed: (action: 'upload' | 'download' | 'list' | 'delete', key: string, location: string, reason: string) =>
     new AppError(
       'STORE_UNAVAILABLE',
       `Could not ${action} ${key} ${action === 'upload' ? 'to' : 'from'} the store ${location}: ${reason}. Check TAGFUSION_STORE, TAGFUSION_S3_ENDPOINT and the AWS credentials of this machine.`,

@@ -4,6 +4,7 @@ import { errors, isAppError } from '../errors.js';
 import { version } from '../version.js';
 import { ablateCommand, compareEncodersCommand, compareRunsCommand, pseudoLabelCommand, sweepCommand } from './experiments.js';
 import { exportCommand } from './export.js';
+import { daysArgument, gcCommand } from './gc.js';
 import { importCommand } from './import.js';
 import { modelsCommand, promoteCommand, registerCommand } from './models.js';
 import { predictCommand } from './predict.js';
@@ -208,6 +209,14 @@ program
   .addOption(new Option('--lifecycle <which>', 'active (default), deleted or all').choices(['active', 'deleted', 'all']))
   .option('--out <file>', 'write to this file (whole or not at all) instead of stdout')
   .action(exportCommand);
+
+program
+  .command('gc')
+  .description('remove deleted runs, projects and model versions for good, with their files (never a file a model version uses)')
+  .addOption(new Option('--older-than <days>', 'only items deleted at least this many days ago').argParser(daysArgument).default(0))
+  .option('--dry-run', 'report what would be removed, change nothing')
+  .option('--json', 'print the report as JSON')
+  .action(gcCommand);
 
 program.parseAsync().catch((err) => {
   if (err instanceof ConfigError || isAppError(err)) {

@@ -3,6 +3,11 @@
  * paths relative to the data folder with `/` separators (`artifacts/<run>/model.json`), so the
  * bucket mirrors the folder's layout.
  */
+export interface StoredSize {
+  objects: number;
+  bytes: number;
+}
+
 export interface BlobStore {
   /** for messages and logs, never with credentials: `s3://bucket/prefix`, or the folder */
   readonly location: string;
@@ -18,5 +23,9 @@ export interface BlobStore {
   has(key: string): Promise<boolean>;
   /** the keys under `prefix` (a folder: ends with `/`), relative to it, sub-folders included */
   list(prefix: string): Promise<string[]>;
+  /** how many objects, and bytes, the store holds under `prefix` (a folder: ends with `/`) */
+  measure(prefix: string): Promise<StoredSize>;
+  /** removes every object under `prefix` for good (`tagfusion gc`); what was removed */
+  removeUnder(prefix: string): Promise<StoredSize>;
   close(): void;
 }

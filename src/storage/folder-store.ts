@@ -1,5 +1,5 @@
 import { errors } from '../errors.js';
-import type { BlobStore } from './blob-store.js';
+import type { BlobStore, StoredSize } from './blob-store.js';
 
 /**
  * The default store: the data folder itself (one machine, or a shared mount on several). Files
@@ -17,6 +17,13 @@ export class FolderStore implements BlobStore {
   }
   async list(): Promise<string[]> {
     return [];
+  }
+  // The folder's files are the local copies themselves, which their owners measure and remove.
+  async measure(): Promise<StoredSize> {
+    return { objects: 0, bytes: 0 };
+  }
+  async removeUnder(): Promise<StoredSize> {
+    return { objects: 0, bytes: 0 };
   }
   close(): void {}
 }

@@ -4,11 +4,12 @@ import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import pLimit from 'p-limit';
 import type { StoreConfig } from '../config.js';
 import { errors, isAppError } from '../errors.js';
-import type { BlobStore } from './blob-store.js';
+import type { BlobStore, StoredSize } from './blob-store.js';
 
 type S3Config = Extract<StoreConfig, { kind: 's3' }>;
 
@@ -98,19 +99,50 @@ export class S3Store implements BlobStore {
   }
 
   async list(prefix: string): Promise<string[]> {
+    return (await this.objects(prefix)).map((o) => o.key);
+  }
+
+  async measure(prefix: string): Promise<StoredSize> {
+    const objects = await this.objects(prefix);
+    return { objects: objects.length, bytes: objects.reduce((n, o) => n + o.bytes, 0) };
+  }
+
+  /**
+   * One DeleteObject per key, a few at a time: DeleteObjects (1,000 a request) needs a checksum
+   * header that several S3-compatible servers check differently, and a run's folder holds few files.
+   */
+  async removeUnder(prefix: string): Promise<StoredSize> {
+    const objects = await this.objects(prefix);
+    const limit = pLimit(8);
+    await Promise.all(
+      objects.map((o) =>
+        limit(async () => {
+          try {
+            await this.client.send(new DeleteObjectCommand({ Bucket: this.config.bucket, Key: this.key(prefix + o.key) }));
+          } catch (err) {
+            if (!isMissing(err)) throw errors.storeRequestFailed('delete', prefix + o.key, this.location, reason(err));
+          }
+        }),
+      ),
+    );
+    return { objects: objects.length, bytes: objects.reduce((n, o) => n + o.bytes, 0) };
+  }
+
+  /** The objects under `prefix`, their keys relative to it, with their sizes. */
+  private async objects(prefix: string): Promise<{ key: string; bytes: number }[]> {
     const full = this.key(prefix);
-    const keys: string[] = [];
+    const out: { key: string; bytes: number }[] = [];
     let token: string | undefined;
     try {
       do {
         const page = await this.client.send(new ListObjectsV2Command({ Bucket: this.config.bucket, Prefix: full, ContinuationToken: token }));
-        for (const o of page.Contents ?? []) if (o.Key) keys.push(o.Key.slice(full.length));
+        for (const o of page.Contents ?? []) if (o.Key) out.push({ key: o.Key.slice(full.length), bytes: o.Size ?? 0 });
         token = page.IsTruncated ? page.NextContinuationToken : undefined;
       } while (token);
     } catch (err) {
       throw errors.storeRequestFailed('list', prefix, this.location, reason(err));
     }
-    return keys;
+    return out;
   }
 
   close(): void {
