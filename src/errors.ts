@@ -95,6 +95,8 @@ export const errors = {
         `${others ? ` (and on ${others} more sample${others === 1 ? '' : 's'})` : ''}. Fix or remove it, or train with onEncoderError: SKIP to leave such samples out.`,
       { encoder, datasetId, imageId: sample.imageId, item: sample.item, line: sample.line, others },
     ),
+  featuresUnavailable: (datasetId: string, runId: string, reason: string) =>
+    new AppError('FEATURES_UNAVAILABLE', `The features of dataset ${datasetId} by the encoder of run ${runId} cannot be exported: ${reason}.`, { datasetId, runId }),
   artifactWriteFailed: (runId: string, what: string, bytes: number, code: string, reason: string) =>
     new AppError(
       'ARTIFACT_WRITE_FAILED',

@@ -11,6 +11,7 @@ import type { App } from '../app.js';
 import { dashboardRoutes } from './dashboards.js';
 import { mlflowRoutes } from '../mlflow/index.js';
 import { runArtifactRoutes } from '../artifacts/http.js';
+import { featureExportRoutes } from '../features/http.js';
 import { exportRoutes } from '../export/http.js';
 import { projectRoot } from '../paths.js';
 import { submissionRoute } from '../prediction/http.js';
@@ -99,6 +100,7 @@ export async function startHttpServer(app: App, port = app.config.port, host = a
   expressApp.use('/graphql', identifyFirst(auth), expressMiddleware(apollo, { context: async ({ res }) => context(res.locals.who) }));
   expressApp.use(mlflowRoutes(app));
   expressApp.use(runArtifactRoutes(app));
+  expressApp.use(featureExportRoutes(app));
   expressApp.use(exportRoutes(app));
   expressApp.use(dashboardRoutes(app));
   const dashboards = join(projectRoot, 'dashboards', 'dist');
