@@ -1,4 +1,4 @@
-import { Argument, Command, Option } from 'commander';
+import { Argument, Command, InvalidArgumentError, Option } from 'commander';
 import { ConfigError } from '../config.js';
 import { errors, isAppError } from '../errors.js';
 import { version } from '../version.js';
@@ -42,7 +42,8 @@ program
 
 const num = (v: string) => {
   const n = Number(v);
-  if (!Number.isFinite(n)) throw new Error(`not a number: ${v}`);
+  // commander prints an InvalidArgumentError as `error: option '--lr <x>' argument 'abc' is invalid. …`, without a stack.
+  if (!v.trim() || !Number.isFinite(n)) throw new InvalidArgumentError('not a number.');
   return n;
 };
 

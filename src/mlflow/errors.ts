@@ -42,6 +42,15 @@ const BY_CODE: Record<string, [string, number]> = {
   ARTIFACT_WRITE_FAILED: ['INTERNAL_ERROR', 500],
 };
 
+/** body-parser's errors, which are the caller's: code, status, a fixed message. */
+const BODY_ERRORS: Record<string, [string, number, string]> = {
+  'entity.parse.failed': ['MALFORMED_REQUEST', 400, 'The request body is not valid JSON.'],
+  'entity.too.large': ['INVALID_PARAMETER_VALUE', 413, 'The request body is larger than this server accepts (2 MiB).'],
+  'encoding.unsupported': ['MALFORMED_REQUEST', 415, 'The request body has an unsupported content encoding.'],
+  'charset.unsupported': ['MALFORMED_REQUEST', 415, 'The request body has an unsupported charset.'],
+  'request.aborted': ['MALFORMED_REQUEST', 400, 'The request was aborted.'],
+};
+
 /** An error raised by the MLflow layer itself, already in MLflow's terms. */
 export class MlflowError extends Error {
   constructor(
@@ -64,6 +73,8 @@ export const notFound = (message: string) => new MlflowError('RESOURCE_DOES_NOT_
 export function sendMlflowError(res: Response, err: unknown, log: Logger): void {
   if (res.headersSent) return void res.destroy();
   if (err instanceof MlflowError) return void res.status(err.status).json({ error_code: err.errorCode, message: err.message });
+  const bodyProblem = BODY_ERRORS[(err as { type?: string }).type ?? ''];
+  if (bodyProblem) return void res.status(bodyProblem[1]).json({ error_code: bodyProblem[0], message: bodyProblem[2] });
   if (isAppError(err)) {
     const [errorCode, status] = BY_CODE[err.code] ?? ['INVALID_PARAMETER_VALUE', 400];
     return void res.status(status).json({ error_code: errorCode, message: err.message });

@@ -1,4 +1,4 @@
-import express, { type Router } from 'express';
+import express, { type RequestHandler, type Router } from 'express';
 import type { App } from '../app.js';
 import { mlflowArtifactRoutes } from './artifacts.js';
 import { registryRoutes } from './registry.js';
@@ -25,6 +25,12 @@ export function mlflowRoutes(app: App): Router {
     const part = mlflowRouter(app, routes);
     router.use(`/api/2.0/${prefix}`, part);
     router.use(`/ajax-api/2.0/${prefix}`, part);
+  }
+  // A path no part answers is MLflow's JSON 404, not Express's HTML page.
+  for (const prefix of new Set(MLFLOW_ROUTES.map((r) => r.prefix))) {
+    const unknown: RequestHandler = (req, res) => void res.status(404).json({ error_code: 'ENDPOINT_NOT_FOUND', message: `No MLflow endpoint ${req.method} ${req.baseUrl}${req.path}.` });
+    router.use(`/api/2.0/${prefix}`, unknown);
+    router.use(`/ajax-api/2.0/${prefix}`, unknown);
   }
   return router;
 }

@@ -102,7 +102,10 @@ const count = () => z.number({ error: 'must be a whole number' }).int('must be a
 export const epochInput = z.object({
   runId: id(),
   epoch: count(),
-  metrics: z.array(z.object({ name: nonBlank(MAX_METRIC_NAME_LENGTH), split: nonBlank(MAX_SPLIT_LENGTH), value: finiteNumber() })).max(MAX_METRICS_PER_CALL),
+  // A split never holds '/': MLflow's flat key `split/name` must map back one to one (docs/MLFLOW.md).
+  metrics: z
+    .array(z.object({ name: nonBlank(MAX_METRIC_NAME_LENGTH), split: nonBlank(MAX_SPLIT_LENGTH).refine((s) => !s.includes('/'), "must not contain '/'"), value: finiteNumber() }))
+    .max(MAX_METRICS_PER_CALL),
   classMetrics: z
     .array(
       z.object({
