@@ -83,8 +83,8 @@ async function seed(c: pg.Client) {
   await timed(`epoch metrics (${(RUNS * EPOCHS * 13).toLocaleString('en')} rows)`, async () => {
     for (const [lo, hi] of chunks) {
       await c.query(
-        `INSERT INTO "EpochMetric" ("runId", "epoch", "split", "name", "value")
-         SELECT r."id", e, m.split, m.name, m.value
+        `INSERT INTO "EpochMetric" ("runId", "epoch", "split", "name", "value", "timestamp")
+         SELECT r."id", e, m.split, m.name, m.value, 1796000000000 + e * 60000
          FROM (SELECT "id", "seed" FROM "Run" WHERE "id" BETWEEN $1 AND $2 ORDER BY "id") r
          CROSS JOIN generate_series(0, ${EPOCHS - 1}) e
          CROSS JOIN LATERAL (SELECT ${VAL_F1} + (random() - 0.5) * 0.01 AS f1, least(0.99, ${VAL_F1} + 0.004 * e) AS tf1) v

@@ -62,8 +62,8 @@ async function seed(c: pg.Client) {
     await c.query(`UPDATE "Run" r SET "config" = (SELECT jsonb_object_agg(p."key", coalesce(to_jsonb(p."valueNum"), to_jsonb(p."valueText"))) FROM "RunParam" p WHERE p."runId" = r."id")`);
   });
   await timed('epoch metrics', () =>
-    c.query(`INSERT INTO "EpochMetric" ("runId", "epoch", "split", "name", "value")
-      SELECT r."id", e, m.split, m.name, m.value FROM "Run" r CROSS JOIN generate_series(0, ${EPOCHS - 1}) e
+    c.query(`INSERT INTO "EpochMetric" ("runId", "epoch", "split", "name", "value", "timestamp")
+      SELECT r."id", e, m.split, m.name, m.value, 1796000000000 + e * 60000 FROM "Run" r CROSS JOIN generate_series(0, ${EPOCHS - 1}) e
       CROSS JOIN LATERAL (SELECT ${VAL_F1} + (random() - 0.5) * 0.01 AS f1) v
       CROSS JOIN LATERAL (VALUES ('val', 'loss', 0.3 - 0.2 * v.f1), ('val', 'microF1', v.f1), ('val', 'macroF1', v.f1 - 0.12),
         ('train', 'loss', 0.28 - 0.2 * v.f1), ('train', 'microF1', least(0.99, v.f1 + 0.05)), ('train', 'macroF1', v.f1 - 0.08)) m(split, name, value)`),
