@@ -15,7 +15,9 @@ export function submissionRoute(predictions: PredictionService): RequestHandler<
       const file = await predictions.submissionFile(req.params.id);
       res.attachment(file.filename);
       res.type('text/csv');
-      res.sendFile(file.path, (err) => err && !res.headersSent && next(err));
+      // The path is the server's own, never the caller's: the default data folder is ./.tagfusion,
+      // and sendFile's default refuses any path through a dot-folder (404).
+      res.sendFile(file.path, { dotfiles: 'allow' }, (err) => err && !res.headersSent && next(err));
     } catch (err) {
       if (!isAppError(err)) return next(err);
       res.status(STATUS[err.code] ?? 400).json({ code: err.code, message: err.message });

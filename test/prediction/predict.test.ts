@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -33,7 +33,9 @@ describe.each(DB_KINDS)('prediction on %s', (kind) => {
 
   beforeAll(async () => {
     // The ONNX encoders these tests make live in the run's temporary folder: the server's model root.
-    server = await startTestServer(kind, { env: { TAGFUSION_MODEL_ROOTS: tmpdir() } });
+    // The data folder is a dot-folder, as the default ./.tagfusion is (downloads through it once answered 404).
+    const dataDir = join(mkdtempSync(join(tmpdir(), 'home-')), '.tagfusion');
+    server = await startTestServer(kind, { env: { TAGFUSION_MODEL_ROOTS: tmpdir(), TAGFUSION_DATA_DIR: dataDir } });
     fx = await multimodalDataset(80);
     datasetId = (await importThroughApi(server, { name: 'tagged', csvPath: fx.csvPath, imagesDir: fx.imagesDir, valFraction: 0.25 })).result.datasetId;
     const common = { datasetId, epochs: 6, learningRate: 0.05, batchSize: 16, seed: 3 };
