@@ -24,7 +24,8 @@ function align(curves: Curve[]): uPlot.AlignedData {
   return [xs, ...ys] as uPlot.AlignedData;
 }
 
-export function LineChart({ curves, title, yLabel, height = 240, testId }: { curves: Curve[]; title: string; yLabel?: string; height?: number; testId?: string }) {
+/** `xLabel` names the x axis (default epoch); `time` reads x as Unix seconds and labels it as dates. */
+export function LineChart({ curves, title, yLabel, height = 240, testId, xLabel = 'epoch', time = false }: { curves: Curve[]; title: string; yLabel?: string; height?: number; testId?: string; xLabel?: string; time?: boolean }) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const shape = curves.map((c) => c.label + (c.color ?? '')).join('|');
@@ -41,12 +42,12 @@ export function LineChart({ curves, title, yLabel, height = 240, testId }: { cur
       width: Math.max(200, el.clientWidth),
       height,
       legend: { live: true },
-      scales: { x: { time: false } },
+      scales: { x: { time } },
       axes: [
-        { label: 'epoch', stroke: muted, grid: { stroke: 'rgba(128,128,128,.15)' } },
+        { label: xLabel, stroke: muted, grid: { stroke: 'rgba(128,128,128,.15)' } },
         { label: yLabel, stroke: muted, grid: { stroke: 'rgba(128,128,128,.15)' }, size: 56 },
       ],
-      series: [{ label: 'epoch' }, ...curves.map((c, i) => ({ label: c.label, stroke: c.color ?? PALETTE[i % PALETTE.length], width: 1.6, dash: c.dash ? [6, 4] : undefined, spanGaps: true, points: { show: false } }))],
+      series: [{ label: xLabel }, ...curves.map((c, i) => ({ label: c.label, stroke: c.color ?? PALETTE[i % PALETTE.length], width: 1.6, dash: c.dash ? [6, 4] : undefined, spanGaps: true, points: { show: false } }))],
     };
     const u = new uPlot(opts, data, el);
     plot.current = u;
@@ -59,14 +60,14 @@ export function LineChart({ curves, title, yLabel, height = 240, testId }: { cur
     };
     // Rebuild only when the set of series changes; new points go through setData below.
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [shape, height, yLabel]);
+  }, [shape, height, yLabel, xLabel, time]);
 
   useEffect(() => {
     plot.current?.setData(data);
   }, [data]);
 
   return (
-    <figure className="chart" data-testid={testId} data-points={points}>
+    <figure className="chart" data-testid={testId} data-points={points} data-x={xLabel}>
       <figcaption>{title}</figcaption>
       {curves.length ? <div ref={box} role="img" aria-label={`${title}: ${curves.map((c) => `${c.label} ${c.x.length} points`).join(', ')}`} /> : <div className="state empty">No points yet.</div>}
     </figure>
