@@ -4,9 +4,10 @@
  */
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { useEffect, useMemo, useRef, useState } from 'react';
-import { gql } from '../api';
+import { gql, useQuery } from '../api';
 import { href, navigate, setParams } from '../router';
 import { ago, duration, Empty, ErrorState, fmt, Status } from '../ui';
+import { TagChips } from './RunMeta';
 
 const PAGE = 100;
 const STATUSES = ['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED'];
@@ -15,7 +16,7 @@ const AGGS = ['LAST', 'MIN', 'MAX'] as const;
 const RUNS = `query Runs($filter: RunFilter, $orderBy: RunOrder, $first: Int, $after: String) {
   runs(filter: $filter, orderBy: $orderBy, first: $first, after: $after) {
     totalCount pageInfo { hasNextPage endCursor }
-    nodes { id name kind status createdAt durationMs dataset { id name version }
+    nodes { id name kind status createdAt durationMs dataset { id name version } project { id name } tags { key value }
       params { key value number } summaries { name split last min max } }
   } }`;
 
@@ -27,6 +28,8 @@ interface RunRow {
   createdAt: string;
   durationMs: number | null;
   dataset: { id: string; name: string; version: number } | null;
+  project: { id: string; name: string };
+  tags: { key: string; value: string }[];
   params: { key: string; value: string; number: number | null }[];
   summaries: { name: string; split: string; last: number; min: number; max: number }[];
 }
@@ -57,6 +60,8 @@ function buildFilter(params: URLSearchParams) {
   if (params.get('top') === '1') filter.topLevel = true;
   const ds = params.get('dataset');
   if (ds) filter.datasetId = ds;
+  const project = params.get('project');
+  if (project) filter.projectId = project;
   const pc: unknown[] = [];
   const mc: unknown[] = [];
   for (const f of params.getAll('f')) {
@@ -153,9 +158,9 @@ export function RunsPage({ params }: { params: URLSearchParams }) {
     if (cursor.next && !loading && lastIndex >= rows.length - 1) void load(cursor.end, gen.current);
   }, [lastIndex, cursor, loading, rows.length]);
 
-  const template = `40px minmax(220px, 2fr) 110px 90px 150px 100px 90px ${cols.map(() => 'minmax(130px, 1fr)').join(' ')}`;
+  const template = `40px minmax(220px, 2fr) 110px 90px 150px 130px minmax(160px, 1fr) 100px 90px ${cols.map(() => 'minmax(130px, 1fr)').join(' ')}`;
   // Header and rows share one width, so their grid columns line up (rows are absolutely placed).
-  const width = `max(100%, ${40 + 220 + 110 + 90 + 150 + 100 + 90 + cols.length * 130}px)`;
+  const width = `max(100%, ${40 + 220 + 110 + 90 + 150 + 130 + 160 + 100 + 90 + cols.length * 130}px)`;
   const sortBy = (id: string) => {
     const cur = sort ?? 'created_at:desc';
     const [f, d, ...rest] = cur.split(':');
@@ -222,6 +227,8 @@ export function RunsPage({ params }: { params: URLSearchParams }) {
               <Header id="status" label="Status" />
               <div role="columnheader">Kind</div>
               <div role="columnheader">Dataset</div>
+              <div role="columnheader">Project</div>
+              <div role="columnheader">Tags</div>
               <Header id="created_at" label="Created" />
               <Header id="finished_at" label="Duration" />
               {cols.map((c) => (
@@ -266,6 +273,10 @@ export function RunsPage({ params }: { params: URLSearchParams }) {
                       </div>
                       <div role="cell">{r.kind}</div>
                       <div role="cell">{r.dataset ? `${r.dataset.name} v${r.dataset.version}` : '—'}</div>
+                      <div role="cell" data-testid="run-project">{r.project.name}</div>
+                      <div role="cell" title={r.tags.map((t) => `${t.key}=${t.value}`).join(', ')}>
+                        <TagChips tags={r.tags} label={`Tags of ${r.name ?? r.id}`} />
+                      </div>
                       <div role="cell" title={r.createdAt}>
                         {ago(r.createdAt)}
                       </div>
@@ -349,6 +360,7 @@ function Filters({ params, known }: { params: URLSearchParams; known: { params: 
             </label>
           ))}
         </fieldset>
+        <ProjectSelect value={params.get('project') ?? ''} />
         <label className="inline">
           <input type="checkbox" checked={params.get('top') === '1'} onChange={(e) => setParams({ top: e.target.checked ? '1' : null })} />
           top-level only
@@ -464,5 +476,25 @@ function ColumnChooser({ cols, known }: { cols: Col[]; known: { params: string[]
         </div>
       )}
     </div>
+  );
+}
+
+/** All projects or one (its id in the URL's `project`), listed from the server with their run counts. */
+function ProjectSelect({ value }: { value: string }) {
+  const q = useQuery<{ projects: { nodes: { id: string; name: string; runCount: number }[] } }>(`{ projects(first: 100) { nodes { id name runCount } } }`);
+  const projects = q.data?.projects.nodes ?? [];
+  return (
+    <label>
+      Project
+      <select value={value} onChange={(e) => setParams({ project: e.target.value || null })} data-testid="runs-project">
+        <option value="">All projects</option>
+        {projects.map((p) => (
+          <option key={p.id} value={p.id}>
+            {p.name} ({p.runCount})
+          </option>
+        ))}
+        {value && !projects.some((p) => p.id === value) && <option value={value}>project {value}</option>}
+      </select>
+    </label>
   );
 }

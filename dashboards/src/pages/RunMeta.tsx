@@ -1,0 +1,101 @@
+/** A run's project, creator, tags and Markdown note (shown as text, edited with setRunNote). */
+import { useEffect, useState } from 'react';
+import { useMutation } from '../api';
+import { href } from '../router';
+import { KV, Section } from '../ui';
+
+export interface Tag {
+  key: string;
+  value: string;
+}
+
+/** Tags as key=value chips; a dash when there are none. */
+export function TagChips({ tags, label }: { tags: Tag[]; label: string }) {
+  if (!tags.length) return <span className="muted">—</span>;
+  return (
+    <span className="chips tags" aria-label={label}>
+      {tags.map((t) => (
+        <span className="chip" key={t.key} data-testid="tag-chip" title={`${t.key}=${t.value}`}>
+          {t.key}={t.value}
+        </span>
+      ))}
+    </span>
+  );
+}
+
+/**
+ * The note as plain text: line breaks kept by CSS (white-space: pre-wrap). React escapes it, so
+ * any HTML or script in the Markdown shows as text and never runs.
+ */
+function NoteText({ note }: { note: string | null }) {
+  if (!note) return <p className="muted">No note.</p>;
+  return (
+    <div className="note" data-testid="run-note">
+      {note}
+    </div>
+  );
+}
+
+const SET_NOTE = `mutation($id: ID!, $note: String) { setRunNote(id: $id, note: $note) { id note } }`;
+
+function NoteEditor({ runId, note, onSaved }: { runId: string; note: string | null; onSaved: (note: string | null) => void }) {
+  const [open, setOpen] = useState(false);
+  const [text, setText] = useState(note ?? '');
+  useEffect(() => setText(note ?? ''), [note]);
+  const m = useMutation<{ setRunNote: { note: string | null } }>(SET_NOTE);
+  if (!open)
+    return (
+      <button type="button" onClick={() => setOpen(true)}>
+        Edit note
+      </button>
+    );
+  const save = async (e: React.FormEvent) => {
+    e.preventDefault();
+    const r = await m.run({ id: runId, note: text });
+    if (r) {
+      onSaved(r.setRunNote.note);
+      setOpen(false);
+    }
+  };
+  return (
+    <form onSubmit={save} aria-label="Edit the run's note">
+      <label>
+        Note (Markdown)
+        <textarea value={text} onChange={(e) => setText(e.target.value)} rows={6} style={{ width: '100%' }} data-testid="note-input" />
+      </label>
+      <div className="actions">
+        <button type="submit" className="primary" disabled={m.pending}>
+          Save note
+        </button>
+        <button type="button" onClick={() => (setOpen(false), setText(note ?? ''), m.clearError())}>
+          Cancel
+        </button>
+      </div>
+      {m.error && (
+        <div className="inline-error" role="alert">
+          {m.error.message}
+        </div>
+      )}
+    </form>
+  );
+}
+
+export function RunMeta({ run }: { run: any }) {
+  const [note, setNote] = useState<string | null>(run.note);
+  useEffect(() => setNote(run.note), [run.note]);
+  return (
+    <Section title="Project, tags and note" testId="run-meta">
+      <KV
+        rows={[
+          ['Project', <a href={href('/runs', { project: run.project.id })}>{run.project.name}</a>],
+          ['Created by', run.createdBy ?? '—'],
+          ['Tags', <TagChips tags={run.tags} label="Run tags" />],
+          ...(run.deletedAt ? ([['Deleted', new Date(run.deletedAt).toLocaleString()]] as [string, string][]) : []),
+        ]}
+      />
+      <h3>Note</h3>
+      <NoteText note={note} />
+      {!run.deletedAt && <NoteEditor runId={run.id} note={note} onSaved={setNote} />}
+    </Section>
+  );
+}
