@@ -11,7 +11,7 @@
  */
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -338,10 +338,74 @@ describe('dashboards', { timeout: 600_000 }, () => {
     }
   });
 
+  test("a run logged from outside: project filter, tags, its note (as text, edited), artifact files and time axes", async () => {
+    const { createProject } = await server.gql(`mutation($input: CreateProjectInput!) { createProject(input: $input) { id } }`, { input: { name: 'vision-lab' } });
+    const note = 'First line\n<b>not bold</b>';
+    const { createRun } = await server.gql(`mutation($input: CreateRunInput!) { createRun(input: $input) { id } }`, {
+      input: { kind: 'external', name: 'ext-tagged', projectId: createProject.id, tags: [{ key: 'team', value: 'vision' }], note },
+    });
+    const id: string = createRun.id;
+    runs.ext = id;
+    const t = Date.UTC(2026, 0, 1);
+    const points = [0, 1, 2].map((step) => ({ name: 'loss', split: 'val', step, timestamp: t + step * 60_000, value: 1 / (step + 1) }));
+    await server.gql(`mutation($id: ID!, $points: [MetricPointInput!]!) { logMetricPoints(id: $id, points: $points) { id } }`, { id, points });
+    for (const [path, body] of [['model/weights.bin', 'the weights'], ['README.txt', 'read me']]) {
+      const res = await fetch(`${server.origin}/runs/${id}/artifacts/${path}`, { method: 'PUT', body });
+      assert.equal(res.status, 200, `upload ${path}: ${await res.text()}`);
+    }
+
+    // The project selector keeps its choice in the URL and narrows the table to that project.
+    await go('#/runs');
+    await page.locator('[data-testid=run-row]').first().waitFor();
+    await page.getByTestId('runs-project').locator(`option[value="${createProject.id}"]`).waitFor({ state: 'attached' });
+    await page.getByTestId('runs-project').selectOption(createProject.id);
+    await waitFor(async () => (await rowCount()) === 1);
+    assert.match(page.url(), new RegExp(`project=${createProject.id}`));
+    const row = page.locator('[data-testid=run-row]').first();
+    assert.equal(await row.getByTestId('run-project').innerText(), 'vision-lab');
+    assert.equal(await row.getByTestId('tag-chip').innerText(), 'team=vision');
+    await shot(page, 'runs-project');
+
+    // The run page: project, creator, tags, and the note as text (its HTML is not rendered).
+    await go(`#/runs/${id}`);
+    const meta = page.getByTestId('run-meta');
+    await meta.getByRole('link', { name: 'vision-lab' }).waitFor();
+    assert.equal(await meta.getByTestId('tag-chip').innerText(), 'team=vision');
+    assert.equal(await page.getByTestId('run-note').innerText(), note);
+    assert.equal(await page.getByTestId('run-note').locator('b').count(), 0, 'the note is shown as text, never as HTML');
+    await page.getByRole('button', { name: 'Edit note' }).click();
+    await page.getByTestId('note-input').fill('Edited in the UI\nsecond line');
+    await page.getByRole('button', { name: 'Save note' }).click();
+    await waitFor(async () => (await page.getByTestId('run-note').innerText()) === 'Edited in the UI\nsecond line');
+    const { run } = await server.gql(`query($id: ID!) { run(id: $id) { note } }`, { id });
+    assert.equal(run.note, 'Edited in the UI\nsecond line');
+
+    // The curves' x axis: step, wall time, seconds since the first point.
+    const chart = page.getByTestId('loss-chart');
+    assert.equal(await chart.getAttribute('data-points'), '3');
+    for (const [v, label] of [['wall', 'wall time'], ['relative', 'seconds since start'], ['step', 'epoch']]) {
+      await page.getByTestId('x-axis').selectOption(v);
+      await waitFor(async () => (await chart.getAttribute('data-x')) === label);
+      assert.equal(await chart.getAttribute('data-points'), '3');
+    }
+
+    // Artifact files: a folder to open, and a file downloaded with its content.
+    const files = page.getByTestId('artifact-files');
+    await files.getByText('README.txt').waitFor();
+    await files.getByRole('button', { name: 'Open folder model' }).click();
+    await files.getByText('weights.bin').waitFor();
+    await shot(page, 'run-external');
+    const [download] = await Promise.all([page.waitForEvent('download'), files.getByRole('link', { name: 'Download model/weights.bin' }).click()]);
+    assert.equal(download.suggestedFilename(), 'weights.bin');
+    assert.equal(readFileSync(await download.path(), 'utf8'), 'the weights');
+    assert.deepEqual(pageErrors, [], 'no uncaught errors in the page');
+  });
+
   test('every view has no serious or critical accessibility violations (axe)', async () => {
     const views: [string, () => Promise<unknown>][] = [
       ['#/runs', () => page.locator('[data-testid=run-row]').first().waitFor()],
       [`#/runs/${runs.high}`, () => page.getByTestId('class-metrics').waitFor()],
+      [`#/runs/${runs.ext}`, () => page.getByTestId('artifact-files').getByText('README.txt').waitFor()],
       [`#/compare?ids=${runs.low},${runs.high}`, () => page.getByTestId('parcoords').waitFor()],
       ['#/experiments?kind=sweep', () => page.getByRole('link', { name: 'lr-sweep' }).waitFor()],
       [`#/experiments/${experiments.sweep}`, () => page.getByText('★ best').waitFor()],

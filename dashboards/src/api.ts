@@ -160,3 +160,20 @@ export function useImageUrl(path: string): string | null | 'error' {
   }, [path, token]);
   return url;
 }
+
+/**
+ * Saves a server file (an artifact) under `name`. With a token set, a plain link cannot send the
+ * Authorization header, so the file is fetched with it and saved from an object URL, as images are.
+ */
+export async function downloadWithToken(path: string, name: string): Promise<void> {
+  const res = await fetch(path, { headers: authHeaders() });
+  if (!res.ok) throw new ApiError(`The download failed: the server answered ${res.status}.`, 'HTTP');
+  const url = URL.createObjectURL(await res.blob());
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}

@@ -4,15 +4,18 @@ import { gql, useMutation, useQuery, useSubscription } from '../api';
 import { LineChart, type Curve } from '../charts/LineChart';
 import { href, navigate } from '../router';
 import { ago, bytes, Confirm, duration, Empty, fmt, Guard, KV, Scroll, Section, Status } from '../ui';
+import { RunFiles } from './RunFiles';
+import { RunMeta } from './RunMeta';
 
 const RUN = `query Run($id: ID!) { run(id: $id) {
   id name kind status config seed backend error createdAt startedAt finishedAt durationMs summary
+  project { id name } tags { key value } note createdBy deletedAt
   dataset { id name version classes { id name } }
   parent { id name kind }
   children { id name kind status }
   params { key value }
   summaries { name split last lastEpoch min minEpoch max maxEpoch }
-  epochMetrics { epoch split name value }
+  epochMetrics { epoch split name value timestamp }
   classMetrics { split epoch classId precision recall f1 accuracy support }
   artifacts { id name kind uri sizeBytes checksum createdAt }
   experiment { total done }
@@ -25,7 +28,13 @@ interface EpochMetric {
   split: string;
   name: string;
   value: number;
+  /** ms since the Unix epoch; live events carry none, so the page stamps their arrival */
+  timestamp?: number | null;
 }
+
+/** What the curves' x axis shows: the step, the wall-clock time, or seconds since the first point. */
+type XAxis = 'step' | 'wall' | 'relative';
+const X_LABELS: Record<XAxis, string> = { step: 'epoch', wall: 'wall time', relative: 'seconds since start' };
 
 const TERMINAL = ['SUCCEEDED', 'FAILED', 'CANCELLED'];
 const EXPERIMENT_KINDS = ['sweep', 'model-comparison', 'ablation', 'pseudo-label'];
@@ -41,7 +50,8 @@ export function RunPage({ id }: { id: string }) {
       q.setData((d) => {
         if (!d?.run) return d;
         const seen = new Set(d.run.epochMetrics.map((m: EpochMetric) => `${m.epoch}|${m.split}|${m.name}`));
-        const add = e.metrics!.filter((m) => !seen.has(`${m.epoch}|${m.split}|${m.name}`));
+        const now = Date.now();
+        const add = e.metrics!.filter((m) => !seen.has(`${m.epoch}|${m.split}|${m.name}`)).map((m) => ({ ...m, timestamp: m.timestamp ?? now }));
         return { run: { ...d.run, epochMetrics: [...d.run.epochMetrics, ...add] } };
       });
     } else if (e.type === 'STATUS' && e.status) {
@@ -69,18 +79,22 @@ export function RunPage({ id }: { id: string }) {
 
 function RunView({ run, live, logs, reload }: { run: any; live: boolean; logs: { at: string; text: string }[]; reload: () => void }) {
   const metrics: EpochMetric[] = run.epochMetrics;
+  const [xAxis, setXAxis] = useState<XAxis>('step');
+  const t0 = metrics.reduce((t, m) => Math.min(t, m.timestamp ?? Infinity), Infinity);
+  const xOf = (m: EpochMetric) => (xAxis === 'step' ? m.epoch : xAxis === 'wall' ? m.timestamp! / 1000 : (m.timestamp! - t0) / 1000);
+  const chart = { xLabel: X_LABELS[xAxis], time: xAxis === 'wall' };
   const curves = (names: string[]) => {
     const out: Curve[] = [];
     const splits = [...new Set(metrics.map((m) => m.split))].sort((a, b) => (a === 'val' ? -1 : b === 'val' ? 1 : a.localeCompare(b)));
     for (const name of names)
       for (const split of splits) {
-        const pts = metrics.filter((m) => m.name === name && m.split === split).sort((a, b) => a.epoch - b.epoch);
-        if (pts.length) out.push({ label: `${split} ${name}`, x: pts.map((p) => p.epoch), y: pts.map((p) => p.value), dash: split !== 'val' });
+        const pts = metrics.filter((m) => m.name === name && m.split === split && (xAxis === 'step' || m.timestamp != null)).sort((a, b) => xOf(a) - xOf(b));
+        if (pts.length) out.push({ label: `${split} ${name}`, x: pts.map(xOf), y: pts.map((p) => p.value), dash: split !== 'val' });
       }
     return out;
   };
-  const loss = useMemo(() => curves(['loss']), [metrics]);
-  const f1 = useMemo(() => curves(['microF1', 'macroF1', 'samplesF1']), [metrics]);
+  const loss = useMemo(() => curves(['loss']), [metrics, xAxis]);
+  const f1 = useMemo(() => curves(['microF1', 'macroF1', 'samplesF1']), [metrics, xAxis]);
   const other = useMemo(() => [...new Set(metrics.map((m) => m.name))].filter((n) => !['loss', 'microF1', 'macroF1', 'samplesF1'].includes(n)), [metrics]);
   const epochs = new Set(metrics.map((m) => m.epoch)).size;
   const isExperiment = EXPERIMENT_KINDS.includes(run.kind);
@@ -127,19 +141,30 @@ function RunView({ run, live, logs, reload }: { run: any; live: boolean; logs: {
           ]}
         />
       </Section>
+      <RunMeta run={run} />
+      <div className="toolbar">
+        <label className="inline">
+          Curves' x axis
+          <select value={xAxis} onChange={(e) => setXAxis(e.target.value as XAxis)} data-testid="x-axis">
+            <option value="step">Step</option>
+            <option value="wall">Wall time</option>
+            <option value="relative">Relative time</option>
+          </select>
+        </label>
+      </div>
       <div className="cols">
         <Section title="Loss">
-          {loss.length ? <LineChart curves={loss} title="loss per epoch" yLabel="loss" testId="loss-chart" /> : <Empty title={live ? 'Waiting for the first epoch…' : 'No loss recorded'} />}
+          {loss.length ? <LineChart curves={loss} title="loss per epoch" yLabel="loss" testId="loss-chart" {...chart} /> : <Empty title={live ? 'Waiting for the first epoch…' : 'No loss recorded'} />}
         </Section>
         <Section title="F1">
-          {f1.length ? <LineChart curves={f1} title="F1 per epoch (val solid, train dashed)" yLabel="F1" testId="f1-chart" /> : <Empty title={live ? 'Waiting for the first epoch…' : 'No F1 recorded'} />}
+          {f1.length ? <LineChart curves={f1} title="F1 per epoch (val solid, train dashed)" yLabel="F1" testId="f1-chart" {...chart} /> : <Empty title={live ? 'Waiting for the first epoch…' : 'No F1 recorded'} />}
         </Section>
       </div>
       {other.length > 0 && (
         <Section title="Other metrics">
           <div className="cols">
             {other.map((n) => (
-              <LineChart key={n} curves={curves([n])} title={n} height={180} />
+              <LineChart key={n} curves={curves([n])} title={n} height={180} {...chart} />
             ))}
           </div>
         </Section>
@@ -224,6 +249,7 @@ function RunView({ run, live, logs, reload }: { run: any; live: boolean; logs: {
           <Empty title="No artifacts">{run.status === 'SUCCEEDED' ? 'This run stored no files.' : 'Artifacts appear when the run finishes.'}</Empty>
         )}
       </Section>
+      <RunFiles runId={run.id} />
       <Section title="Logs">
         {logs.length ? (
           <Scroll pre live className="log" label="Log lines">
