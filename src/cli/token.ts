@@ -1,23 +1,12 @@
-import { startApp, type App } from '../app.js';
 import type { ApiTokenInfo } from '../auth/service.js';
-import { loadConfig } from '../config.js';
-import { createLogger } from '../logger.js';
 import { cliActor } from '../registry/actor.js';
+import { withDirectApp } from './direct-app.js';
 
 /**
  * Token commands act on the database directly, as the local admin: whoever can run the CLI on
  * the server owns its data anyway. That is how the first admin token of a server is made.
- * Logs go to stderr, so `--json` output stays parseable even when the start applies migrations.
+ * Logs go to stderr (withDirectApp), so `--json` output stays parseable even when the start applies migrations.
  */
-async function withApp<T>(fn: (app: App) => Promise<T>): Promise<T> {
-  const config = loadConfig();
-  const app = await startApp(config, { workJobs: false, logger: createLogger(config.logLevel, process.stderr) });
-  try {
-    return await fn(app);
-  } finally {
-    await app.close();
-  }
-}
 
 const print = (json: boolean, value: unknown, text: string) => process.stdout.write(json ? JSON.stringify(value, null, 2) + '\n' : text);
 const day = (d: Date | null) => (d ? d.toISOString().slice(0, 19).replace('T', ' ') : 'never');
@@ -25,7 +14,7 @@ const shown = (t: ApiTokenInfo) => ({ ...t, createdAt: t.createdAt.toISOString()
 
 /** `tagfusion token create`: prints the new token's secret, the only time it is shown. */
 export async function tokenCreateCommand(o: { name: string; role: string; json?: boolean }) {
-  await withApp(async (app) => {
+  await withDirectApp(async (app) => {
     const { token, secret } = await app.services.auth.create(cliActor(), { name: o.name, role: o.role });
     const text =
       `created ${token.role} token ${token.id} "${token.name}"\n${secret}\n` +
@@ -36,7 +25,7 @@ export async function tokenCreateCommand(o: { name: string; role: string; json?:
 
 /** `tagfusion token list`: every token (never a secret or hash), newest first. */
 export async function tokenListCommand(o: { json?: boolean }) {
-  await withApp(async (app) => {
+  await withDirectApp(async (app) => {
     const tokens = await app.services.auth.list(cliActor());
     const line = (t: ApiTokenInfo) =>
       `${t.id}  ${t.prefix}…  ${t.role.padEnd(6)}  ${t.name}  created ${day(t.createdAt)} by ${t.createdBy}  last used ${day(t.lastUsedAt)}${t.revokedAt ? `  REVOKED ${day(t.revokedAt)}` : ''}\n`;
@@ -46,7 +35,7 @@ export async function tokenListCommand(o: { json?: boolean }) {
 
 /** `tagfusion token revoke`: the token's next request is refused. */
 export async function tokenRevokeCommand(id: string, o: { json?: boolean }) {
-  await withApp(async (app) => {
+  await withDirectApp(async (app) => {
     const token = await app.services.auth.revoke(cliActor(), id);
     print(Boolean(o.json), shown(token), `revoked token ${token.id} "${token.name}" (${token.role})\n`);
   });
