@@ -1,15 +1,18 @@
 import { startApp, type App } from '../app.js';
-import { loadConfig } from '../config.js';
+import { loadConfig, type Config } from '../config.js';
 import { createLogger } from '../logger.js';
 
 /**
- * Opens the app for a command that acts on the database directly (export, gc), working no jobs.
- * Its logs go to stderr, so what the command prints on stdout is data only, even when the start
- * applies migrations.
+ * Starts the app for a command that prints data (tables, `--json`): its logs go to stderr, so
+ * stdout holds only what the command prints, even when the start applies migrations or a job
+ * it works logs its progress. `serve` and `worker` are servers and log to stdout.
  */
+export const startCliApp = (config: Config, options: { workJobs: boolean }) =>
+  startApp(config, { ...options, logger: createLogger(config.logLevel, process.stderr) });
+
+/** Opens the app for a command that acts on the database directly (export, gc, token), working no jobs. */
 export async function withDirectApp<T>(fn: (app: App) => Promise<T>): Promise<T> {
-  const config = loadConfig();
-  const app = await startApp(config, { workJobs: false, logger: createLogger(config.logLevel, process.stderr) });
+  const app = await startCliApp(loadConfig(), { workJobs: false });
   try {
     return await fn(app);
   } finally {

@@ -1,4 +1,5 @@
-import { startApp, type App } from '../app.js';
+import { startCliApp } from './direct-app.js';
+import type { App } from '../app.js';
 import { loadConfig } from '../config.js';
 import type { Run } from '../db/generated/client.js';
 import { errors } from '../errors.js';
@@ -142,7 +143,7 @@ export async function compareEncodersCommand(o: CompareEncodersFlags) {
  * its table (Markdown, CSV with --csv) or, with --json, the run, its outcome and table.
  */
 async function runExperiment(o: ExperimentFlags, start: (app: App) => Promise<Run>) {
-  const app = await startApp(loadConfig(), { workJobs: true });
+  const app = await startCliApp(loadConfig(), { workJobs: true });
   try {
     const run = await start(app);
     const job = (await app.services.jobs.list({ runId: run.id }, 1))[0];
@@ -181,7 +182,7 @@ export interface CompareRunsFlags {
 
 /** `tagfusion compare --runs a b …`: runs side by side: the params that differ, then metrics. */
 export async function compareRunsCommand(o: CompareRunsFlags) {
-  const app = await startApp(loadConfig(), { workJobs: false });
+  const app = await startCliApp(loadConfig(), { workJobs: false });
   try {
     const c = await app.services.comparisons.compare(o.runs, o.last ? 'LAST' : 'BEST', { name: o.metric ?? 'microF1', split: 'val' });
     const params = c.params.filter((p) => p.differs);

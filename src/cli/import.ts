@@ -1,4 +1,4 @@
-import { startApp } from '../app.js';
+import { startCliApp } from './direct-app.js';
 import { loadConfig } from '../config.js';
 import { cliImportRoots } from '../datasets/paths.js';
 import { succeeded, waitWithProgress } from './wait.js';
@@ -17,7 +17,7 @@ interface ImportOptions {
  */
 export async function importCommand(csv: string, o: ImportOptions) {
   const config = loadConfig();
-  const app = await startApp({ ...config, dataRoots: cliImportRoots(config) }, { workJobs: true });
+  const app = await startCliApp({ ...config, dataRoots: cliImportRoots(config) }, { workJobs: true });
   try {
     const { datasets } = app.services;
     const job = await datasets.importDataset({ name: o.name, csvPath: csv, imagesDir: o.images, valFraction: o.valFraction, splitSeed: o.seed });

@@ -1,10 +1,11 @@
-import { startApp, type App } from '../app.js';
+import { startCliApp } from './direct-app.js';
+import type { App } from '../app.js';
 import { loadConfig } from '../config.js';
 import { cliActor } from '../registry/actor.js';
 
 /** Opens the app without working jobs: webhook deliveries queued here are sent by a server or worker. */
 async function withApp<T>(fn: (app: App) => Promise<T>): Promise<T> {
-  const app = await startApp(loadConfig(), { workJobs: false });
+  const app = await startCliApp(loadConfig(), { workJobs: false });
   try {
     return await fn(app);
   } finally {

@@ -1,6 +1,6 @@
+import { startCliApp } from './direct-app.js';
 import { copyFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { startApp } from '../app.js';
 import { loadConfig } from '../config.js';
 import type { Split } from '../db/generated/enums.js';
 import { errors } from '../errors.js';
@@ -25,7 +25,7 @@ export async function predictCommand(o: PredictFlags) {
   const split = o.split === undefined ? undefined : SPLITS[o.split.toLowerCase()];
   if (o.split !== undefined && !split) throw errors.badInput(`--split must be one of ${Object.keys(SPLITS).join(', ')}`, { field: 'split' });
   const out = resolve(o.out);
-  const app = await startApp(loadConfig(), { workJobs: true });
+  const app = await startCliApp(loadConfig(), { workJobs: true });
   try {
     const set = await app.services.predictions.predictDataset({ model: o.model, datasetId: o.dataset, split }, cliActor());
     const done = await waitWithProgress(app, set.jobId!, Boolean(o.json));

@@ -1,4 +1,4 @@
-import { startApp } from '../app.js';
+import { startCliApp } from './direct-app.js';
 import { loadConfig } from '../config.js';
 import { succeeded, waitWithProgress } from './wait.js';
 
@@ -38,7 +38,7 @@ export interface TrainFlags extends EncoderFlags {
 
 /** `tagfusion train`: the startTraining service, worked in this process, then the run's result. */
 export async function trainCommand(o: TrainFlags) {
-  const app = await startApp(loadConfig(), { workJobs: true });
+  const app = await startCliApp(loadConfig(), { workJobs: true });
   try {
     const run = await app.services.training.startTraining({
       datasetId: o.dataset,
@@ -94,7 +94,7 @@ export interface ExtractFlags extends EncoderFlags {
 
 /** `tagfusion extract`: computes (or finds cached) features of a dataset for one encoder. */
 export async function extractCommand(o: ExtractFlags) {
-  const app = await startApp(loadConfig(), { workJobs: true });
+  const app = await startCliApp(loadConfig(), { workJobs: true });
   try {
     const job = await app.services.features.extractFeatures({ datasetId: o.dataset, encoder: { id: o.encoder, path: o.path, hubId: o.hub }, flip: o.flip, synonymRounds: o.synonyms });
     const done = await waitWithProgress(app, job.id, Boolean(o.json));
