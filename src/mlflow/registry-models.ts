@@ -14,14 +14,14 @@ import { modelVersionJson, optional, registeredModelJson, required, tagsInput, v
 /** The model tag through which an MLflow client consents to alias moves that change the signature. */
 export const ALLOW_SIGNATURE_CHANGE_TAG = 'tagfusion.allow_signature_change';
 
-/** Models in proto JSON, their newest versions and aliases read in two queries. */
+/** Models in proto JSON, their versions and aliases read in two queries. */
 async function modelsJson(app: App, models: RegisteredModel[]) {
   const ids = models.map((m) => m.id);
   const [versions, aliases] = await Promise.all([app.services.registry.versions(ids), app.services.registry.aliases(ids)]);
   return models.map((m) =>
     registeredModelJson(
       m,
-      versions.find((v) => v.modelId === m.id),
+      versions.filter((v) => v.modelId === m.id),
       aliases.filter((a) => a.modelId === m.id),
     ),
   );
@@ -90,10 +90,13 @@ export async function setAlias({ input, actor, app }: MlflowCall) {
   const name = required(input, 'name');
   const alias = required(input, 'alias');
   const version = versionNumber(input);
-  const { registry } = app.services;
-  const allowSignatureChange = tagsOf((await registry.getModel(name)).tags)[ALLOW_SIGNATURE_CHANGE_TAG] === 'true';
-  await registry.moveAlias(actor, { model: name, alias, version, allowSignatureChange });
+  await app.services.registry.moveAlias(actor, { model: name, alias, version, allowSignatureChange: await allowsSignatureChange(app, name) });
   return {};
+}
+
+/** Whether the model's tag consents to alias moves that change the signature. */
+export async function allowsSignatureChange(app: App, model: string): Promise<boolean> {
+  return tagsOf((await app.services.registry.getModel(model)).tags)[ALLOW_SIGNATURE_CHANGE_TAG] === 'true';
 }
 
 export async function deleteAlias({ input, actor, app }: MlflowCall) {

@@ -2,6 +2,7 @@ import type { ModelVersion, RegisteredModel } from '../db/generated/client.js';
 import { tagsOf } from '../registry/input.js';
 import type { AliasRow } from '../registry/repository.js';
 import { invalidParameter } from './errors.js';
+import { latestPerStage, stageOf } from './registry-stages.js';
 
 /**
  * tagfusion's registry rows in model_registry.proto's JSON, as MLflow's server writes it
@@ -29,7 +30,7 @@ export function modelVersionJson(v: ModelVersion, modelName: string, aliases: st
     creation_timestamp: v.createdAt.getTime(),
     last_updated_timestamp: v.updatedAt.getTime(),
     user_id: v.createdBy,
-    current_stage: 'None',
+    current_stage: stageOf(aliases),
     description: v.description,
     source: sourceOf(v),
     run_id: v.runId && mlflowRunId(v.runId),
@@ -39,14 +40,15 @@ export function modelVersionJson(v: ModelVersion, modelName: string, aliases: st
   });
 }
 
-/** A registered model with its newest live version (MLflow's latest_versions for stage None) and aliases. */
-export function registeredModelJson(m: RegisteredModel, newest: ModelVersion | undefined, aliases: AliasRow[]): Json {
+/** A registered model with the latest live version in each stage (./registry-stages.ts) and its aliases; `versions` newest first. */
+export function registeredModelJson(m: RegisteredModel, versions: readonly ModelVersion[], aliases: AliasRow[]): Json {
+  const aliasesOf = (v: ModelVersion) => aliases.filter((a) => a.versionId === v.id).map((a) => a.alias);
   return proto({
     name: m.name,
     creation_timestamp: m.createdAt.getTime(),
     last_updated_timestamp: m.updatedAt.getTime(),
     description: m.description,
-    latest_versions: newest ? [modelVersionJson(newest, m.name, aliases.filter((a) => a.versionId === newest.id).map((a) => a.alias))] : [],
+    latest_versions: latestPerStage(versions, aliases).map((v) => modelVersionJson(v, m.name, aliasesOf(v))),
     tags: tagList(m.tags),
     aliases: aliases.map((a) => ({ alias: a.alias, version: String(a.version.version) })),
   });

@@ -27,7 +27,7 @@ async function versionsJson(app: App, versions: Named[]) {
   );
 }
 
-async function oneVersion(app: App, name: string, version: ModelVersion) {
+export async function oneVersion(app: App, name: string, version: ModelVersion) {
   return { model_version: (await versionsJson(app, [{ ...version, model: { name } }]))[0] };
 }
 

@@ -1,4 +1,5 @@
 import * as models from './registry-models.js';
+import * as stages from './registry-transitions.js';
 import * as tags from './registry-tags.js';
 import type { MlflowRoute } from './routes.js';
 import * as versions from './registry-versions.js';
@@ -20,6 +21,9 @@ export const registryRoutes: readonly MlflowRoute[] = [
   { method: 'GET', path: '/registered-models/alias', role: 'viewer', handler: models.getVersionByAlias },
   { method: 'POST', path: '/registered-models/set-tag', role: 'editor', handler: tags.setModelTag },
   { method: 'DELETE', path: '/registered-models/delete-tag', role: 'editor', handler: tags.deleteModelTag },
+  { method: 'POST', path: '/registered-models/get-latest-versions', role: 'viewer', handler: stages.getLatestVersions },
+  { method: 'GET', path: '/registered-models/get-latest-versions', role: 'viewer', handler: stages.getLatestVersions },
+  { method: 'POST', path: '/model-versions/transition-stage', role: 'editor', handler: stages.transitionStage },
   { method: 'POST', path: '/model-versions/create', role: 'editor', handler: versions.createVersion },
   { method: 'GET', path: '/model-versions/get', role: 'viewer', handler: versions.getVersion },
   { method: 'GET', path: '/model-versions/search', role: 'viewer', handler: versions.searchVersions },

@@ -19,12 +19,12 @@ describe.each(DB_KINDS)('MLflow registered-models endpoints on %s', (kind) => {
   afterAll(async () => server?.close());
 
   it('asks every registry route for a token, and writes for an editor', async () => {
-    expect(registryRoutes.length).toBe(19);
+    expect(registryRoutes.length).toBe(22);
     for (const route of registryRoutes) {
       const path = route.path.slice(1);
       expect(await anonymous(route.method as 'GET', path, { name: 'm' }), route.path).toEqual(mlflowError(401, 'UNAUTHENTICATED'));
       if (route.role === 'editor') expect(await viewer(route.method as 'GET', path, { name: 'm' }), route.path).toEqual(mlflowError(403, 'PERMISSION_DENIED'));
-      else expect(route.method).toBe('GET');
+      else expect(route.method === 'GET' || route.path === '/registered-models/get-latest-versions', route.path).toBe(true);
     }
     expect((await admin('GET', 'registered-models/search')).body).toEqual({});
   });
@@ -105,5 +105,45 @@ describe.each(DB_KINDS)('MLflow registered-models endpoints on %s', (kind) => {
     expect(audit.slice(0, 3)).toEqual(['ALIAS_DELETED mlflow-admin champion', 'ALIAS_MOVED mlflow-admin champion', 'ALIAS_PROTECTION_CHANGED local champion'.replace('local', cliActor().name)]);
     const deliveries = (await server.app.services.webhooks.deliveries(hook.webhook.id, 10, 0)).rows.map((d) => d.event);
     expect(deliveries.sort()).toEqual(['ALIAS_DELETED', 'ALIAS_MOVED', 'ALIAS_MOVED']);
+  });
+  it('carries MLflow’s deprecated stages on the aliases staging and production, under the same rules', async () => {
+    await editor('POST', 'registered-models/create', { name: 'staged' });
+    for (const macroF1 of [0.5, 0.6, 0.7]) await server.app.services.registry.registerVersion(cliActor(), { runId: (await finishedRun(server.app, { macroF1 })).runId, model: 'staged' });
+    const stages = async (q: Record<string, unknown> = {}) =>
+      ((await viewer('GET', 'registered-models/get-latest-versions', { name: 'staged', ...q })).body.model_versions ?? []).map((v: { version: string; current_stage: string }) => `${v.version}:${v.current_stage}`);
+    expect(await stages()).toEqual(['3:None']);
+    expect(await editor('POST', 'model-versions/transition-stage', { name: 'staged', version: '1', stage: 'Lab', archive_existing_versions: false })).toEqual({
+      status: 400,
+      body: { error_code: 'INVALID_PARAMETER_VALUE', message: 'Invalid Model Version stage: Lab. Value must be one of None, Staging, Production, Archived.' },
+    });
+    expect(await viewer('POST', 'model-versions/transition-stage', { name: 'staged', version: '1', stage: 'Production' })).toEqual(mlflowError(403, 'PERMISSION_DENIED'));
+    const moved = await editor('POST', 'model-versions/transition-stage', { name: 'staged', version: '1', stage: 'production', archive_existing_versions: true });
+    expect(moved.body.model_version).toMatchObject({ name: 'staged', version: '1', current_stage: 'Production', aliases: ['production'] });
+    await editor('POST', 'model-versions/transition-stage', { name: 'staged', version: '2', stage: 'Staging', archive_existing_versions: false });
+    expect(await stages()).toEqual(['1:Production', '2:Staging', '3:None']);
+    expect(await stages({ stages: ['production', 'None'] })).toEqual(['1:Production', '3:None']);
+    // The POST spelling of the same read, as MlflowClient.get_latest_versions sends it.
+    expect((await viewer('POST', 'registered-models/get-latest-versions', { name: 'staged', stages: ['Staging'] })).body.model_versions.map((v: { version: string }) => v.version)).toEqual(['2']);
+    // Staging to Production: a version is in one stage, and the stage's previous holder leaves it.
+    await editor('POST', 'model-versions/transition-stage', { name: 'staged', version: '2', stage: 'Production', archive_existing_versions: true });
+    expect(await stages()).toEqual(['2:Production', '3:None']);
+    const model = (await viewer('GET', 'registered-models/get', { name: 'staged' })).body.registered_model;
+    expect(model.latest_versions.map((v: { version: string; current_stage: string }) => `${v.version}:${v.current_stage}`)).toEqual(['2:Production', '3:None']);
+    await editor('POST', 'model-versions/transition-stage', { name: 'staged', version: '2', stage: 'Archived', archive_existing_versions: false });
+    expect(await stages()).toEqual(['3:None']);
+    // A protected alias guards its stage as it guards itself.
+    await editor('POST', 'model-versions/transition-stage', { name: 'staged', version: '3', stage: 'Production' });
+    await server.app.services.registry.setAliasProtected(cliActor(), 'staged', 'production', true);
+    expect(await editor('POST', 'model-versions/transition-stage', { name: 'staged', version: '1', stage: 'Production' })).toEqual(mlflowError(403, 'PERMISSION_DENIED'));
+    const audit = (await server.app.services.registry.auditLog('staged', 20)).rows.filter((r) => r.action === 'ALIAS_MOVED' || r.action === 'ALIAS_DELETED');
+    expect(audit.map((r) => `${r.action} ${r.alias}`).reverse()).toEqual([
+      'ALIAS_MOVED production',
+      'ALIAS_MOVED staging',
+      'ALIAS_MOVED production',
+      'ALIAS_DELETED staging',
+      'ALIAS_DELETED production',
+      'ALIAS_MOVED production',
+    ]);
+    expect(await viewer('GET', 'registered-models/get-latest-versions', { name: 'nope' })).toEqual(mlflowError(404, 'RESOURCE_DOES_NOT_EXIST'));
   });
 });

@@ -10,10 +10,11 @@ const ROUTES = MLFLOW_ROUTES.flatMap(({ prefix, routes }) =>
 );
 
 describe('the MLflow route table', () => {
-  it('gives reads (GET, and searches sent as POST) to viewers and every write to editors or admins', () => {
+  it('gives reads (GET, and searches and get-latest-versions sent as POST) to viewers and every write to editors or admins', () => {
     expect(ROUTES.length).toBeGreaterThan(40);
     for (const r of ROUTES) {
-      if (r.method === 'GET' || (r.method === 'POST' && r.url.endsWith('/search'))) expect(r.role, `${r.method} ${r.url}`).toBe('viewer');
+      const read = r.method === 'GET' || (r.method === 'POST' && (r.url.endsWith('/search') || r.url.endsWith('/get-latest-versions')));
+      if (read) expect(r.role, `${r.method} ${r.url}`).toBe('viewer');
       else expect(['editor', 'admin'], `${r.method} ${r.url}`).toContain(r.role);
     }
   });
