@@ -4,6 +4,7 @@ import { isFinished } from '../runs/lifecycle.js';
 import { MLFLOW_STATUS, MLFLOW_STATUSES, runInfoJson, runsJson } from './convert.js';
 import { invalidParameter } from './errors.js';
 import type { MlflowRoute } from './routes.js';
+import { generatedRunName } from './run-names.js';
 import { runFilterOf, runSortsOf } from './runs-filter.js';
 import { splitCreateTags } from './run-tags.js';
 import {
@@ -39,7 +40,8 @@ function timeOf(input: Fields, field: string): Date | undefined {
 /**
  * A run created through MLflow starts RUNNING at its start_time, in the experiment named, with
  * kind `mlflow`; its creator is the caller's token (user_id and the mlflow.user tag the client
- * sends are not trusted). run_name and the mlflow.runName tag must agree, as MLflow requires.
+ * sends are not trusted). run_name and the mlflow.runName tag must agree, as MLflow requires; a
+ * run given neither gets a generated name, as MLflow's server gives one.
  */
 async function createRun({ app, input, actor }: { app: App; input: Fields; actor: { name: string } }) {
   const project = await app.services.projects.getActive(requiredString(input, 'experiment_id'));
@@ -50,7 +52,7 @@ async function createRun({ app, input, actor }: { app: App; input: Fields; actor
   const run = await app.services.runs.create({
     kind: 'mlflow',
     projectId: project.id,
-    name: runName ?? tagName ?? null,
+    name: runName ?? tagName ?? generatedRunName(),
     note: note || null,
     tags: stored,
     createdBy: actor.name,

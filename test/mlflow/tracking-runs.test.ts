@@ -77,6 +77,17 @@ describe.each(DB_KINDS)('MLflow runs on %s', (kind) => {
     expect(await server.app.services.runs.get(dashed(runId))).toMatchObject({ kind: 'mlflow', name: 'baseline', note: '# why', createdBy: 'editor', projectId: Number(experimentId), status: 'RUNNING' });
   });
 
+  it('names a run created without a name, as MLflow’s server does, and keeps the name in mlflow.runName', async () => {
+    const names = new Set<string>();
+    for (let i = 0; i < 5; i++) {
+      const { run } = ok(await editor.post('/runs/create', { experiment_id: experimentId }));
+      expect(run.info.run_name).toMatch(/^[a-z]+-[a-z]+-\d{1,3}$/);
+      expect(run.data.tags).toContainEqual({ key: 'mlflow.runName', value: run.info.run_name });
+      names.add(run.info.run_name);
+    }
+    expect(names.size).toBeGreaterThan(1);
+  });
+
   it('renames, finishes with end_time, refuses a finished run another status, deletes and restores', async () => {
     const runId = ok(await editor.post('/runs/create', { experiment_id: experimentId, start_time: 1_000 })).run.info.run_id;
     const renamed = ok(await editor.post('/runs/update', { run_id: runId, run_name: 'second' }));
