@@ -10,7 +10,7 @@ import { jobDuration } from './metrics.js';
 import type { WorkerPool } from './pool.js';
 import { ProgressReporter } from './progress.js';
 import type { JobQueue } from './queue.js';
-import type { JobService } from './service.js';
+import { cancelledWhileQueued, type JobService } from './service.js';
 import type { AnyJobDefinition } from './types.js';
 
 export interface JobRunnerOptions {
@@ -27,6 +27,8 @@ export interface JobRunnerOptions {
   /** a RUNNING job whose heartbeat is older than this is orphaned */
   staleSeconds: number;
   workerId: string;
+  /** claim only jobs of this queue priority: those this process sent (see JobQueue's ownPriority) */
+  onlyPriority?: number;
 }
 
 const HEARTBEAT_MS = 5_000;
@@ -64,7 +66,7 @@ export class JobRunner {
     for (const def of this.o.definitions.values()) {
       await this.o.queue.boss.work<{ jobId: string }>(
         def.kind,
-        { batchSize: 1, localConcurrency: this.o.concurrency, pollingIntervalSeconds: 0.5 },
+        { batchSize: 1, localConcurrency: this.o.concurrency, pollingIntervalSeconds: 0.5, ...(this.o.onlyPriority ? { minPriority: this.o.onlyPriority, maxPriority: this.o.onlyPriority } : {}) },
         async ([job]) => {
           this.inFlight++;
           try {
@@ -120,7 +122,7 @@ export class JobRunner {
     const row = await prisma.job.findUnique({ where: { id: jobId } });
     if (!row || row.status === 'SUCCEEDED' || row.status === 'FAILED' || row.status === 'CANCELLED') return { skipped: true };
     if (row.cancelRequested) {
-      await this.finish(jobId, 'CANCELLED', { message: 'cancelled before it started' });
+      await this.finish(jobId, 'CANCELLED', { message: cancelledWhileQueued(row.attempts) });
       return { cancelled: true };
     }
     if (this.handingBack) {
@@ -132,7 +134,8 @@ export class JobRunner {
     const now = new Date();
     await prisma.job.update({
       where: { id: jobId },
-      data: { status: 'RUNNING', attempts: attempt, startedAt: row.startedAt ?? now, heartbeatAt: now, workerId: this.o.workerId, error: null },
+      // startedAt is this attempt's start: a retried job's earlier attempts are in `attempts`.
+      data: { status: 'RUNNING', attempts: attempt, startedAt: now, heartbeatAt: now, workerId: this.o.workerId, error: null },
     });
     await this.publish(jobId, 'STARTED', 'RUNNING', row.progress, `attempt ${attempt}`);
 
@@ -211,7 +214,8 @@ export class JobRunner {
   private async finish(jobId: string, status: JobStatus, data: { result?: object; error?: string; message?: string; progress?: number }): Promise<void> {
     const updated = await this.o.db.prisma.job.update({
       where: { id: jobId },
-      data: { status, finishedAt: new Date(), ...data },
+      // A success clears the last progress message ("5 of 6 trials finished"), which would read as stale.
+      data: { status, finishedAt: new Date(), ...(status === 'SUCCEEDED' ? { message: null } : {}), ...data },
     });
     await this.publish(jobId, status as JobEventType, status, updated.progress, data.error ?? data.message);
   }
@@ -246,7 +250,11 @@ export class JobRunner {
     for (const job of orphans) {
       const reason = `interrupted: worker ${job.workerId ?? 'unknown'} stopped (last heartbeat ${job.heartbeatAt?.toISOString() ?? 'never'})`;
       let state = await this.o.queue.state(job.kind, job.id);
-      if (state === 'active') {
+      // A job someone cancelled while it ran ends here: re-queued, it would run again.
+      if (job.cancelRequested) {
+        await this.o.queue.cancel(job.kind, job.id);
+        state = 'cancelled';
+      } else if (state === 'active') {
         await this.o.queue.failInterrupted(job.kind, job.id, reason);
         state = await this.o.queue.state(job.kind, job.id);
       }
@@ -254,7 +262,11 @@ export class JobRunner {
       const status: JobStatus = requeued ? 'QUEUED' : state === 'cancelled' ? 'CANCELLED' : 'FAILED';
       const { count } = await prisma.job.updateMany({
         where: { id: job.id, status: 'RUNNING' },
-        data: requeued ? { status, message: `re-queued after ${reason}` } : { status, error: reason, finishedAt: new Date() },
+        data: requeued
+          ? { status, message: `re-queued after ${reason}` }
+          : job.cancelRequested
+            ? { status, message: `cancelled; its worker ${job.workerId ?? 'unknown'} stopped before the job did`, finishedAt: new Date() }
+            : { status, error: reason, finishedAt: new Date() },
       });
       if (count) {
         this.o.log.warn({ jobId: job.id, status }, reason);

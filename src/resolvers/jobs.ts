@@ -23,8 +23,9 @@ export const jobResolvers: Resolvers = {
   },
   Job: {
     run: (j, _, { loaders }) => (j.runId ? loaders.run.load(j.runId) : null),
+    // An import names its dataset in the result (it creates it); an extraction, in its payload.
     dataset: (j, _, { loaders }) => {
-      const id = (j.result as { datasetId?: string } | null)?.datasetId;
+      const id = (j.result as { datasetId?: string } | null)?.datasetId ?? (j.payload as { datasetId?: string } | null)?.datasetId;
       return id ? loaders.dataset.load(id) : null;
     },
   },

@@ -31,6 +31,10 @@ describe('feature cache', () => {
     });
     const job = await waitForJob(server, extractFeatures.id);
     expect(job.status, job.error).toBe('SUCCEEDED');
+    // The jobs view names what an extraction works on: its dataset (from the payload) and encoder.
+    const { job: subject } = await server.data(`query($id: ID!) { job(id: $id) { dataset { id name version } payload } }`, { id: extractFeatures.id });
+    expect(subject.dataset).toEqual({ id: datasetId, name: 'cache', version: 1 });
+    expect(subject.payload.encoder.id).toBe('tfidf');
     const { dataset } = await server.data(`query($id: ID!) { dataset(id: $id) { featureSets { encoderId variant count dim } } }`, { id: datasetId });
     expect(dataset.featureSets.map((s: any) => [s.encoderId, s.variant, s.count])).toEqual([
       ['tfidf', 'original', PART_SIZE * 2 + 10],

@@ -6,7 +6,7 @@ import { freePort, poll, startServerProcess, type ServerProcess } from '../suppo
 // Each test starts server or CLI processes (each opens its database): slow on a busy machine.
 vi.setConfig({ testTimeout: 180_000, hookTimeout: 120_000 });
 
-const JOB = `query($id: ID!) { job(id: $id) { status progress attempts workerId error message result } }`;
+const JOB = `query($id: ID!) { job(id: $id) { status progress attempts workerId error message result startedAt } }`;
 const IMPORT = `mutation($input: ImportDatasetInput!) { importDataset(input: $input) { id } }`;
 const FINAL = ['SUCCEEDED', 'FAILED', 'CANCELLED'];
 
@@ -40,6 +40,9 @@ describe.each(DB_KINDS)('a server killed during a job (%s)', (kind) => {
     expect(done.job.status).toBe('SUCCEEDED');
     expect(done.job.attempts).toBe(2);
     expect(done.job.workerId).not.toBe(deadWorker);
+    // startedAt is the second attempt's start, and no progress message outlives the success.
+    expect(Date.parse(done.job.startedAt)).toBeGreaterThan(Date.parse(running.job.startedAt));
+    expect(done.job.message).toBeNull();
     const { datasets } = await server.gql(`{ datasets(name: "crash") { version sampleCount } }`);
     expect(datasets).toEqual([{ version: 1, sampleCount: 600 }]);
   });
