@@ -109,9 +109,10 @@ export async function ensureLocal(root: string, uris: string[]): Promise<void> {
 }
 
 /**
- * Removes files from this machine's folder, then the folders they leave empty (up to the run's
- * folder), so that a later upload may use a removed folder's name for a file. Objects in a
- * bucket stay until `tagfusion gc`: the store has no delete, and no row points at them any more.
+ * Removes files from this machine's folder and from the bucket, then the folders they leave
+ * empty (up to the run's folder), so that a later upload may use a removed folder's name for a
+ * file. Their rows are gone first, so no reader looks for them; another machine's local copy
+ * stays until `tagfusion gc` there, unread.
  */
 export async function removeFiles(root: string, runId: string, uris: string[]): Promise<void> {
   const runDir = join(root, runId);
@@ -122,4 +123,5 @@ export async function removeFiles(root: string, runId: string, uris: string[]): 
     for (let d = dirname(path); d.startsWith(`${runDir}/`); d = dirname(d)) dirs.add(d);
   }
   for (const d of [...dirs].sort((a, b) => b.length - a.length)) await rmdir(d).catch(() => undefined);
+  await mirrorFor(root).remove(...uris.map((uri) => join(root, uri)));
 }

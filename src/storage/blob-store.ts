@@ -25,6 +25,8 @@ export interface BlobStore {
   list(prefix: string): Promise<string[]>;
   /** how many objects, and bytes, the store holds under `prefix` (a folder: ends with `/`) */
   measure(prefix: string): Promise<StoredSize>;
+  /** removes the object `key` exactly (one artifact file deleted); a missing one is no error */
+  remove(key: string): Promise<void>;
   /** removes every object under `prefix` for good (`tagfusion gc`); what was removed */
   removeUnder(prefix: string): Promise<StoredSize>;
   close(): void;

@@ -22,6 +22,7 @@ export class FolderStore implements BlobStore {
   async measure(): Promise<StoredSize> {
     return { objects: 0, bytes: 0 };
   }
+  async remove(): Promise<void> {}
   async removeUnder(): Promise<StoredSize> {
     return { objects: 0, bytes: 0 };
   }

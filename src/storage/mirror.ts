@@ -39,6 +39,12 @@ export class StoreMirror {
     await Promise.all(paths.map((p) => this.limit(() => this.store.put(p, this.keyOf(p)))));
   }
 
+  /** Removes the store's copies of files whose local copies were removed (no-op for the folder store). */
+  async remove(...paths: string[]): Promise<void> {
+    if (!this.store.remote) return;
+    await Promise.all(paths.map((p) => this.limit(() => this.store.remove(this.keyOf(p)))));
+  }
+
   /** Uploads every complete file under a local folder (a fine-tuned BERT). */
   async uploadTree(dir: string): Promise<void> {
     if (!this.store.remote) return;

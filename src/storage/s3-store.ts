@@ -107,6 +107,14 @@ export class S3Store implements BlobStore {
     return { objects: objects.length, bytes: objects.reduce((n, o) => n + o.bytes, 0) };
   }
 
+  async remove(key: string): Promise<void> {
+    try {
+      await this.client.send(new DeleteObjectCommand({ Bucket: this.config.bucket, Key: this.key(key) }));
+    } catch (err) {
+      if (!isMissing(err)) throw errors.storeRequestFailed('delete', key, this.location, reason(err));
+    }
+  }
+
   /**
    * One DeleteObject per key, a few at a time: DeleteObjects (1,000 a request) needs a checksum
    * header that several S3-compatible servers check differently, and a run's folder holds few files.
@@ -114,17 +122,7 @@ export class S3Store implements BlobStore {
   async removeUnder(prefix: string): Promise<StoredSize> {
     const objects = await this.objects(prefix);
     const limit = pLimit(8);
-    await Promise.all(
-      objects.map((o) =>
-        limit(async () => {
-          try {
-            await this.client.send(new DeleteObjectCommand({ Bucket: this.config.bucket, Key: this.key(prefix + o.key) }));
-          } catch (err) {
-            if (!isMissing(err)) throw errors.storeRequestFailed('delete', prefix + o.key, this.location, reason(err));
-          }
-        }),
-      ),
-    );
+    await Promise.all(objects.map((o) => limit(() => this.remove(prefix + o.key))));
     return { objects: objects.length, bytes: objects.reduce((n, o) => n + o.bytes, 0) };
   }
 

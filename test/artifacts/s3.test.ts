@@ -53,4 +53,14 @@ describe.each(DB_KINDS)('artifact files through a bucket on %s', (kind) => {
     expect(folder.files).toEqual([{ path: 'model.onnx', sizeBytes: file.bytes, sha256: file.sha256 }]);
     expect(existsSync(local)).toBe(true);
   });
+  it('deletes a deleted file’s object from the bucket too, and only that object', async () => {
+    const runId = await createRun(server);
+    for (const name of ['model.onnx', 'model.onnx.sig']) {
+      const file = repeated(1);
+      expect((await rawRequest(rootOf(server), { method: 'PUT', path: `/runs/${runId}/artifacts/m/${name}`, chunks: file.chunks() })).status).toBe(200);
+    }
+    expect(await server.app.services.artifacts.delete(runId, 'm/model.onnx')).toBe(1);
+    expect(await bucket.has(`artifacts/${runId}/m/model.onnx`)).toBe(false);
+    expect(await bucket.has(`artifacts/${runId}/m/model.onnx.sig`)).toBe(true);
+  });
 });
