@@ -80,7 +80,7 @@ export const errors = {
   signatureChanged: (model: string, alias: string, from: number, to: number, change: string) =>
     new AppError(
       'SIGNATURE_CHANGED',
-      `Moving alias ${alias} of model ${model} from version ${from} to version ${to} changes what it eats or returns: ${change}. Confirm with allowSignatureChange: true (GraphQL) or the model tag tagfusion.allow_signature_change=true (MLflow REST).`,
+      `Moving alias ${alias} of model ${model} from version ${from} to version ${to} changes what it eats or returns: ${change}. Confirm with allowSignatureChange: true (GraphQL), --allow-signature-change (tagfusion promote) or the model tag tagfusion.allow_signature_change=true (MLflow REST).`,
       { model, alias, from, to },
     ),
   // Artifact files of any run (src/artifacts)

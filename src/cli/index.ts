@@ -102,7 +102,7 @@ program
   .description("register a finished training run's model artifact as the next version of a model")
   .requiredOption('--run <id>', 'finished training run')
   .requiredOption('--model <name>', 'registered model (created when new)')
-  .option('--description <text>', "sets the model's description")
+  .option('--description <text>', "the version's description (the model's too when this creates the model)")
   .option('--json', 'print the result as JSON')
   .action(registerCommand);
 
@@ -113,6 +113,7 @@ program
   .requiredOption('--version <n>', 'version number', whole)
   .requiredOption('--alias <name>', 'alias to move')
   .option('--expect <n>', 'move only if the alias points at this version now (0: unset)', whole)
+  .option('--allow-signature-change', 'move even when the version eats other inputs or returns other labels than the one the alias points at')
   .option('--json', 'print the result as JSON')
   .action(promoteCommand);
 

@@ -35,7 +35,7 @@ export async function modelsCommand(o: { json?: boolean }) {
       aliases: aliases.filter((a) => a.modelId === m.id).map((a) => ({ alias: a.alias, version: a.version.version, protected: a.protected })),
       versions: versions
         .filter((v) => v.modelId === m.id)
-        .map((v) => ({ version: v.version, runId: v.runId, createdAt: v.createdAt, createdBy: v.createdBy, val: (v.metrics as { val?: Record<string, number> }).val ?? {}, tags: v.tags })),
+        .map((v) => ({ version: v.version, description: v.description, runId: v.runId, createdAt: v.createdAt, createdBy: v.createdBy, val: (v.metrics as { val?: Record<string, number> }).val ?? {}, tags: v.tags })),
     }));
     const text = out.length
       ? out
@@ -64,9 +64,15 @@ export async function registerCommand(o: { run: string; model: string; descripti
 }
 
 /** `tagfusion promote`: moves an alias to a version (protection and the promotion rule apply). */
-export async function promoteCommand(o: { model: string; version: number; alias: string; expect?: number; json?: boolean }) {
+export async function promoteCommand(o: { model: string; version: number; alias: string; expect?: number; allowSignatureChange?: boolean; json?: boolean }) {
   await withApp(async (app) => {
-    const move = await app.services.registry.moveAlias(cliActor(), { model: o.model, alias: o.alias, version: o.version, expectedVersion: o.expect });
+    const move = await app.services.registry.moveAlias(cliActor(), {
+      model: o.model,
+      alias: o.alias,
+      version: o.version,
+      expectedVersion: o.expect,
+      allowSignatureChange: o.allowSignatureChange ?? false,
+    });
     const text = move.changed
       ? `${o.model}@${o.alias} → version ${o.version}${move.previousVersion ? ` (was version ${move.previousVersion})` : ' (new alias)'}\n`
       : `${o.model}@${o.alias} already points at version ${o.version}\n`;

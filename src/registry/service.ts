@@ -122,18 +122,16 @@ export class RegistryService {
     };
     const tags = Object.fromEntries((input.tags ?? []).map((t) => [t.key, t.value]));
     return this.changes.run(actor, async (tx, record) => {
+      // The description describes this version; it describes the model too only when this
+      // registration creates it, so registering version 2 never rewrites what the model is.
       const created = await repo.ensureModel(tx, input.model, input.description);
       const model = (await repo.lockModel(tx, input.model))!;
       const ref = { modelId: model.id, modelName: model.name };
       if (created) await record({ action: 'MODEL_CREATED', ...ref, to: { description: model.description } });
-      else if (input.description != null && input.description !== model.description) {
-        await repo.updateModel(tx, model.id, { description: input.description });
-        await record({ action: 'MODEL_UPDATED', ...ref, from: { description: model.description }, to: { description: input.description } });
-      }
       const existing = await repo.versionOfArtifact(tx, model.id, run.id, artifact.checksum);
       if (existing) return { version: existing, created: false };
       const number = await repo.nextVersion(tx, model.id);
-      const version = await repo.createVersion(tx, { modelId: model.id, version: number, ...snapshot, createdBy: actor.name, tags });
+      const version = await repo.createVersion(tx, { modelId: model.id, version: number, ...snapshot, description: input.description ?? null, createdBy: actor.name, tags });
       await record({ action: 'VERSION_CREATED', ...ref, version: number, versionId: version.id, to: { runId: run.id, artifactChecksum: artifact.checksum, datasetId: run.datasetId } });
       return { version, created: true };
     });
@@ -171,10 +169,15 @@ export class RegistryService {
       }
       if (from !== expected) {
         const where = (v: number) => (v ? `version ${v}` : 'nothing');
-        throw errors.conflict(
-          `Alias ${alias} of model ${model.name} moved concurrently: it points at ${where(from)} now, not ${where(expected)} as this call expected. Nothing was changed.`,
-          { model: model.name, alias, currentVersion: from || null, expectedVersion: expected || null },
-        );
+        // Without an expectation the alias was read as this call began, so only a concurrent move
+        // explains a difference; a given expectation may simply be stale, moved or not by a race.
+        const what = input.expectedVersion == null ? `moved concurrently: it points at ${where(from)} now` : `points at ${where(from)} now`;
+        throw errors.conflict(`Alias ${alias} of model ${model.name} ${what}, not ${where(expected)} as this call expected. Nothing was changed.`, {
+          model: model.name,
+          alias,
+          currentVersion: from || null,
+          expectedVersion: expected || null,
+        });
       }
       await checkMove(tx, model, alias, from, target, input.allowSignatureChange ?? false);
       const moved = await repo.upsertAlias(tx, model.id, alias, target.id, protect);

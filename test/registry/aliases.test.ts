@@ -131,7 +131,7 @@ describe.each(DB_KINDS)('aliases, promotion and the audit log on %s', (kind) => 
       const winner = won[0].data.moveAlias.alias.version;
       expect(won[0].data.moveAlias).toMatchObject({ changed: true, previousVersion: 1 });
       expect(lost[0].errors?.[0]).toMatchObject({
-        message: `Alias champion of model race moved concurrently: it points at version ${winner} now, not version 1 as this call expected. Nothing was changed.`,
+        message: `Alias champion of model race points at version ${winner} now, not version 1 as this call expected. Nothing was changed.`,
         extensions: { code: 'CONFLICT', currentVersion: winner, expectedVersion: 1 },
       });
       expect(await holder('race', 'champion')).toBe(winner);

@@ -9,7 +9,7 @@ import { artifactRoot } from '../../src/features/paths.js';
  * the bytes written), its summary and two epochs of metrics, as the train job leaves them. Far
  * cheaper than training when a test needs versions with chosen metrics.
  */
-export async function finishedRun(app: App, o: { macroF1: number; loss?: number; name?: string; status?: 'SUCCEEDED' | 'FAILED' }) {
+export async function finishedRun(app: App, o: { macroF1: number; loss?: number; name?: string; status?: 'SUCCEEDED' | 'FAILED'; textEncoder?: string }) {
   const { runs } = app.services;
   const run = await runs.create({ kind: 'train', name: o.name ?? `fixture ${o.macroF1}`, config: { head: 'text' } });
   await runs.setStatus(run.id, 'RUNNING', { backend: 'test' });
@@ -28,7 +28,7 @@ export async function finishedRun(app: App, o: { macroF1: number; loss?: number;
   await app.db.prisma.artifact.create({ data: { runId: run.id, name: 'model', kind: 'tagfusion-model', uri: `${run.id}/model.json`, sizeBytes: bytes.byteLength, checksum } });
   await app.db.prisma.run.update({
     where: { id: run.id },
-    data: { summary: { bestEpoch: 1, val, encoders: { text: { id: 'tfidf', version: 'v-fixture' } } } },
+    data: { summary: { bestEpoch: 1, val, encoders: { text: { id: o.textEncoder ?? 'tfidf', version: 'v-fixture' } } } },
   });
   await runs.setStatus(run.id, o.status ?? 'SUCCEEDED');
   return { runId: run.id, checksum, path: join(artifactRoot(app.config), run.id, 'model.json'), val };

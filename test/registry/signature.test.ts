@@ -48,7 +48,7 @@ describe.each(DB_KINDS)('version signatures and the flag to move an alias across
     expect(refused.errors?.[0].extensions?.code).toBe('SIGNATURE_CHANGED');
     expect(refused.errors?.[0].message).toBe(
       'Moving alias champion of model sig from version 1 to version 2 changes what it eats or returns: version 1 eats text features of tfidf and returns 0 labels; ' +
-        'version 2 eats text features of glove-100d and returns 3 labels. Confirm with allowSignatureChange: true (GraphQL) or the model tag tagfusion.allow_signature_change=true (MLflow REST).',
+        'version 2 eats text features of glove-100d and returns 3 labels. Confirm with allowSignatureChange: true (GraphQL), --allow-signature-change (tagfusion promote) or the model tag tagfusion.allow_signature_change=true (MLflow REST).',
     );
     expect((await server.data(VERSION, { m: 'sig', a: 'champion' })).modelVersion.version).toBe(1);
     const moves = (await server.app.services.registry.auditLog('sig', 50)).rows.filter((r) => r.action === 'ALIAS_MOVED');
