@@ -32,15 +32,19 @@ const inside = (p: string, roots: string[]) => roots.some((r) => p === r || p.st
 
 /**
  * The real path of a file (`kind` 'file': anything but a folder) or folder ('dir') under one of
- * `roots`. The lexical check comes first, so that nothing outside the roots is even looked at
- * (`..` is resolved away before it); the real path is checked again, so that a symbolic link
- * inside a root cannot lead out of it. Throws PATH_NOT_ALLOWED or PATH_NOT_FOUND, naming `what`.
+ * `roots`. A path typed under a root (`..` resolved away) must also lie under one once symbolic
+ * links are resolved, so that a link inside a root cannot lead out of it. A path typed elsewhere
+ * is accepted when its real path lies under a root's real path: a folder reached through a link
+ * (imports store real paths, users type the link); a missing one is then PATH_NOT_ALLOWED, never
+ * PATH_NOT_FOUND, so that nothing is told about what exists outside. Throws PATH_NOT_ALLOWED or
+ * PATH_NOT_FOUND, naming `what`.
  */
 export async function confinedPath(what: string, path: string, kind: 'file' | 'dir', roots: string[]): Promise<string> {
   const absolute = resolve(path);
   const realRoots = (await Promise.all(roots.map((r) => realpath(r).catch(() => undefined)))).filter((r): r is string => Boolean(r));
-  if (!inside(absolute, roots.map((r) => resolve(r))) && !inside(absolute, realRoots)) throw errors.pathNotAllowed(what, path);
+  const typedInside = inside(absolute, roots.map((r) => resolve(r))) || inside(absolute, realRoots);
   const real = await realpath(absolute).catch(() => undefined);
+  if (!typedInside && !(real && inside(real, realRoots))) throw errors.pathNotAllowed(what, path);
   if (!real) throw errors.pathNotFound(what, path);
   if (!inside(real, realRoots)) throw errors.pathNotAllowed(what, path);
   // A named pipe or device passes as a 'file' here (stat does not open it): its reader refuses

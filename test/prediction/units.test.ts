@@ -46,6 +46,16 @@ describe('image paths', () => {
     expect(await allowedImagePath(join(root, 'images', '..', 'images', 'a.jpg'), [join(root, 'images')])).toBe(join(root, 'images', 'a.jpg'));
   });
 
+  it('accept a path typed through a link outside the roots that leads into one (the dataset stored the real path)', async () => {
+    // The data folder reached through a symbolic link: import stored the real image folder, and
+    // predict is given the path as the user typed it.
+    symlinkSync(root, join(outside, 'data'));
+    const typed = join(outside, 'data', 'images', 'a.jpg');
+    expect(await allowedImagePath(typed, [join(root, 'images')])).toBe(join(root, 'images', 'a.jpg'));
+    // Through the same link, a file that is not there tells nothing about what exists outside.
+    await expect(allowedImagePath(join(outside, 'data', 'images', 'none.jpg'), [join(root, 'images')])).rejects.toMatchObject({ code: 'PATH_NOT_ALLOWED' });
+  });
+
   it('refuse traversal, links and folders that lead out, and say when a file is missing', async () => {
     const code = (p: string, roots = [root]) => allowedImagePath(p, roots).then(() => 'OK', (e) => e.code);
     expect(await code(join(root, '..', outside.split('/').pop()!, 'b.jpg'))).toBe('PATH_NOT_ALLOWED');
