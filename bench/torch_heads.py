@@ -2,7 +2,8 @@
 
 Same shapes, batch size and optimiser (Adam); prints one JSON line per head with the seconds
 of one training epoch (the second, after a warm-up epoch), like the TF.js side measures.
-Run by Debian's python3 with python3-torch: /usr/bin/python3 bench/torch_heads.py N TEXT_DIM IMAGE_DIM CLASSES BATCH THREADS
+Run by Debian's python3 with python3-torch: /usr/bin/python3 bench/torch_heads.py N TEXT_DIM IMAGE_DIM CLASSES BATCH THREADS [HEADS]
+(HEADS: comma-separated, default all four)
 """
 import json
 import sys
@@ -12,6 +13,7 @@ import torch
 from torch import nn
 
 n, text_dim, image_dim, classes, batch, threads = map(int, sys.argv[1:7])
+wanted = sys.argv[7].split(',') if len(sys.argv) > 7 else ['vision', 'text', 'fcnn', 'xattn']
 torch.set_num_threads(threads)
 torch.manual_seed(0)
 tokens, att = 80, 64
@@ -45,6 +47,8 @@ image = torch.randn(n, image_dim)
 labels = (torch.rand(n, classes) < 0.15).float()
 loss_fn = nn.BCEWithLogitsLoss()
 for name, (model, fwd) in heads.items():
+    if name not in wanted:
+        continue
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     seconds = []
     for epoch in range(2):

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { seededRandom, shuffleInPlace } from '../util/random.js';
 import { FastAdam } from './adam.js';
+import { FusedTrainer } from './fast/fused-trainer.js';
 import { recipeClassWeights } from './class-weights.js';
 import { columnStats, gatherRows, normalize, type Normalization } from './features-matrix.js';
 import { COMPONENTS, type HeadKind } from './heads/kinds.js';
@@ -126,7 +127,10 @@ export async function trainHead(data: TrainingData, config: TrainingConfig, onEp
   components.forEach((c, i) => createComponent(c, shape, config.seed * 101 + i * 17, params));
   const vars = Object.values(params);
   const kernels = new Set(Object.entries(params).filter(([name]) => name.endsWith('.kernel')).map(([, v]) => v));
-  const optimizer = new FastAdam(vars, config.learningRate, config.optimizer === 'adamw' ? config.weightDecay : 0, (v) => kernels.has(v));
+  const weightDecay = config.optimizer === 'adamw' ? config.weightDecay : 0;
+  const optimizer = new FastAdam(vars, config.learningRate, weightDecay, (v) => kernels.has(v));
+  // On WASM, steps run as a few large kernels (fast/fused-trainer.ts); elsewhere through TF.js autodiff.
+  const fused = FusedTrainer.create(components, shape, params, { batchSize: config.batchSize, learningRate: config.learningRate, weightDecay, decayed: (name) => name.endsWith('.kernel'), classWeights, dropout: config.dropout });
   const random = seededRandom(config.seed);
   const order = Array.from({ length: data.train.n }, (_, i) => i);
 
@@ -150,24 +154,29 @@ export async function trainHead(data: TrainingData, config: TrainingConfig, onEp
         const pick = <T>(variants: T[]) => variants[Math.floor(random() * variants.length)];
         // Augmentation picks one variant per batch: cheap, and over an epoch each sample still
         // sees original and augmented features in the configured proportion.
-        const text = trainIn.text ? gatherRows(pick(textVariants)!, data.textDim, rows) : undefined;
-        const image = trainIn.image ? gatherRows(pick(imageVariants)!, data.imageDim, rows) : undefined;
-        const labels = gatherLabels(data.train.labels, data.classes, rows);
+        const textFeatures = trainIn.text ? pick(textVariants)! : undefined;
+        const imageFeatures = trainIn.image ? pick(imageVariants)! : undefined;
         const s = ++step;
-        tf.tidy(() => {
-          const batch = { text: text && tf.tensor2d(text, [rows.length, data.textDim]), image: image && tf.tensor2d(image, [rows.length, data.imageDim]) };
-          const y = tf.tensor2d(labels, [rows.length, data.classes]);
-          optimizer.minimize(() => {
-            const losses = components.map((c, i) =>
-              tf.losses.sigmoidCrossEntropy(y, forwardComponent(c, shape, params, batch, { dropout: config.dropout, seed: config.seed * 1_000_003 + s * 7 + i }), weights),
-            );
-            return tf.addN(losses) as tf.Scalar;
+        const seeds = components.map((_, i) => config.seed * 1_000_003 + s * 7 + i);
+        if (fused) fused.step(rows, textFeatures, imageFeatures, data.train.labels, seeds);
+        else {
+          const text = textFeatures && gatherRows(textFeatures, data.textDim, rows);
+          const image = imageFeatures && gatherRows(imageFeatures, data.imageDim, rows);
+          const labels = gatherLabels(data.train.labels, data.classes, rows);
+          tf.tidy(() => {
+            const batch = { text: text && tf.tensor2d(text, [rows.length, data.textDim]), image: image && tf.tensor2d(image, [rows.length, data.imageDim]) };
+            const y = tf.tensor2d(labels, [rows.length, data.classes]);
+            optimizer.minimize(() => {
+              const losses = components.map((c, i) => tf.losses.sigmoidCrossEntropy(y, forwardComponent(c, shape, params, batch, { dropout: config.dropout, seed: seeds[i] }), weights));
+              return tf.addN(losses) as tf.Scalar;
+            });
           });
-        });
+        }
         // Let the event loop run (cancellation, progress messages) between batches.
         if (s % 20 === 0) await new Promise((r) => setImmediate(r));
       }
       const seconds = (performance.now() - started) / 1000;
+      fused?.writeBack();
       const trainReport = evaluate(trainIn, data.train);
       const valReport = evaluate(valIn, data.val);
       await onEpoch({ epoch, seconds, train: strip(trainReport), val: strip(valReport) });
@@ -195,6 +204,7 @@ export async function trainHead(data: TrainingData, config: TrainingConfig, onEp
       val: finalVal,
     };
   } finally {
+    fused?.dispose();
     weights.dispose();
     for (const v of vars) v.dispose();
   }
