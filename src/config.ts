@@ -179,8 +179,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: e.PORT,
     host: e.HOST,
     device: e.TAGFUSION_DEVICE,
-    // Leave a core for the main thread's database and GraphQL work.
-    workerThreads: e.TAGFUSION_WORKER_THREADS ?? Math.max(1, availableParallelism() - 1),
+    // Every core: extraction and prediction encode one part per thread, and on 2 cores "cores − 1"
+    // left half the machine idle. The API thread is not starved: `serve` runs job threads at CPU
+    // priority idle, and elsewhere the main thread only waits on the pool.
+    workerThreads: e.TAGFUSION_WORKER_THREADS ?? availableParallelism(),
     jobCpuPriority: e.TAGFUSION_JOB_CPU_PRIORITY,
     metricsPort: e.TAGFUSION_METRICS_PORT,
     jobConcurrency: e.TAGFUSION_JOB_CONCURRENCY,

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config.js';
 
@@ -7,7 +8,8 @@ describe('configuration', () => {
     expect(c.databaseUrl).toBeUndefined();
     expect(c.dataDir).toMatch(/\.tagfusion$/);
     expect(c).toMatchObject({ port: 4000, host: '127.0.0.1', device: 'auto', jobConcurrency: 2 });
-    expect(c.workerThreads).toBeGreaterThanOrEqual(1);
+    // One worker thread per core: extraction and prediction keep every core busy by default.
+    expect(c.workerThreads).toBe(availableParallelism());
   });
 
   it('reads every variable', () => {
