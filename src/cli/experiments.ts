@@ -3,7 +3,9 @@ import type { App } from '../app.js';
 import { loadConfig } from '../config.js';
 import type { Run } from '../db/generated/client.js';
 import { errors } from '../errors.js';
+import type { ExperimentPlacement } from '../experiments/service.js';
 import { ProgressLine } from './progress-line.js';
+import { placementOf } from './project-flag.js';
 import type { EncoderFlags } from './train.js';
 
 export interface ExperimentFlags extends EncoderFlags {
@@ -13,6 +15,8 @@ export interface ExperimentFlags extends EncoderFlags {
   base?: string;
   epochs?: number;
   parallelism?: number;
+  /** the project of the experiment and its trials (a name or id) */
+  project?: string;
   json?: boolean;
   csv?: boolean;
 }
@@ -69,19 +73,22 @@ export async function sweepCommand(o: SweepFlags) {
     if (range) return { name, min: Number(range[1]), max: Number(range[2]), log: Boolean(range[3]) };
     return { name, values: spec.slice(at + 1).split(',').map(sweepValue) };
   });
-  await runExperiment(o, (app) =>
-    app.services.experiments.startSweep({
-      datasetId: o.dataset,
-      name: o.name,
-      base: { ...baseInput(o), ...(o.head ? { head: o.head } : {}) },
-      space,
-      strategy: o.random ? 'random' : 'grid',
-      trials: o.trials,
-      seed: o.seed,
-      parallelism: o.parallelism,
-      objective: o.objective ? { metric: o.objective } : undefined,
-      earlyTermination: o.medianStop ? {} : undefined,
-    }),
+  await runExperiment(o, (app, placement) =>
+    app.services.experiments.startSweep(
+      {
+        datasetId: o.dataset,
+        name: o.name,
+        base: { ...baseInput(o), ...(o.head ? { head: o.head } : {}) },
+        space,
+        strategy: o.random ? 'random' : 'grid',
+        trials: o.trials,
+        seed: o.seed,
+        parallelism: o.parallelism,
+        objective: o.objective ? { metric: o.objective } : undefined,
+        earlyTermination: o.medianStop ? {} : undefined,
+      },
+      placement,
+    ),
   );
 }
 
@@ -92,7 +99,7 @@ export interface AblateFlags extends ExperimentFlags {
 
 /** `tagfusion ablate`: the paper's seven configurations, then Table 5. */
 export async function ablateCommand(o: AblateFlags) {
-  await runExperiment(o, (app) => app.services.experiments.startAblation({ datasetId: o.dataset, name: o.name, base: baseInput(o), fusion: o.fusion, textHead: o.textHead, parallelism: o.parallelism }));
+  await runExperiment(o, (app, placement) => app.services.experiments.startAblation({ datasetId: o.dataset, name: o.name, base: baseInput(o), fusion: o.fusion, textHead: o.textHead, parallelism: o.parallelism }, placement));
 }
 
 export interface PseudoLabelFlags extends ExperimentFlags {
@@ -106,19 +113,22 @@ export interface PseudoLabelFlags extends ExperimentFlags {
 
 /** `tagfusion pseudo-label`: rounds of pseudo-labelling, then the per-round table. */
 export async function pseudoLabelCommand(o: PseudoLabelFlags) {
-  await runExperiment(o, (app) =>
-    app.services.experiments.startPseudoLabeling({
-      datasetId: o.dataset,
-      unlabelledDatasetId: o.unlabelled,
-      unlabelledSplit: o.split?.toUpperCase(),
-      name: o.name,
-      maxRounds: o.rounds,
-      minConfidence: o.minConfidence,
-      base: baseInput(o),
-      text: jsonObject(o.text, '--text'),
-      vision: jsonObject(o.vision, '--vision'),
-      parallelism: o.parallelism,
-    }),
+  await runExperiment(o, (app, placement) =>
+    app.services.experiments.startPseudoLabeling(
+      {
+        datasetId: o.dataset,
+        unlabelledDatasetId: o.unlabelled,
+        unlabelledSplit: o.split?.toUpperCase(),
+        name: o.name,
+        maxRounds: o.rounds,
+        minConfidence: o.minConfidence,
+        base: baseInput(o),
+        text: jsonObject(o.text, '--text'),
+        vision: jsonObject(o.vision, '--vision'),
+        parallelism: o.parallelism,
+      },
+      placement,
+    ),
   );
 }
 
@@ -135,17 +145,17 @@ export async function compareEncodersCommand(o: CompareEncodersFlags) {
     const [id, path] = e.split('=');
     return { id, path: path || undefined };
   });
-  await runExperiment(o, (app) => app.services.experiments.startModelComparison({ datasetId: o.dataset, name: o.name, head: o.head, encoders, modality: o.modality, base: baseInput(o), parallelism: o.parallelism }));
+  await runExperiment(o, (app, placement) => app.services.experiments.startModelComparison({ datasetId: o.dataset, name: o.name, head: o.head, encoders, modality: o.modality, base: baseInput(o), parallelism: o.parallelism }, placement));
 }
 
 /**
  * Starts an experiment in this process (it works the jobs too), draws its progress, and prints
  * its table (Markdown, CSV with --csv) or, with --json, the run, its outcome and table.
  */
-async function runExperiment(o: ExperimentFlags, start: (app: App) => Promise<Run>) {
+async function runExperiment(o: ExperimentFlags, start: (app: App, placement: ExperimentPlacement) => Promise<Run>) {
   const app = await startCliApp(loadConfig(), { workJobs: true });
   try {
-    const run = await start(app);
+    const run = await start(app, await placementOf(app, o.project));
     const job = (await app.services.jobs.list({ runId: run.id }, 1))[0];
     const bar = o.json ? undefined : new ProgressLine(process.stderr);
     const stop = app.events.onEvent((e) => {

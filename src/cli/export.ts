@@ -2,9 +2,8 @@ import { createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { App } from '../app.js';
 import { runIdOf } from '../artifacts/paths.js';
-import { errors, isAppError } from '../errors.js';
+import { errors } from '../errors.js';
 import type { ExportFormat } from '../export/format.js';
 import type { ExportQuery } from '../export/query.js';
 import { ExportService } from '../export/service.js';
@@ -19,16 +18,6 @@ export interface ExportOptions {
   out?: string;
 }
 
-/** A project by name, or by id when no project has that name and it is a whole number. */
-async function projectIdOf(app: App, which: string): Promise<number> {
-  try {
-    return (await app.services.projects.getByName(which)).id;
-  } catch (err) {
-    if (!(isAppError(err) && err.code === 'PROJECT_NOT_FOUND') || !/^\d+$/.test(which)) throw err;
-    return (await app.services.projects.get(which)).id;
-  }
-}
-
 /**
  * `tagfusion export runs|metrics`: the runs table or metric histories as CSV or JSON lines, on
  * stdout (data only: logs go to stderr) or into `--out`, written whole or not at all (a temporary
@@ -37,7 +26,7 @@ async function projectIdOf(app: App, which: string): Promise<number> {
 export async function exportCommand(table: 'runs' | 'metrics', o: ExportOptions) {
   await withDirectApp(async (app) => {
     const query: ExportQuery = {};
-    if (o.project !== undefined) query.projectIds = [await projectIdOf(app, o.project)];
+    if (o.project !== undefined) query.projectIds = [(await app.services.projects.byNameOrId(o.project)).id];
     if (o.run?.length) query.runIds = o.run.map((id) => runIdOf(id, '--run'));
     if (o.lifecycle !== undefined) query.lifecycle = o.lifecycle.toUpperCase() as RunLifecycle;
     const exporter = new ExportService(app.db);

@@ -1,5 +1,6 @@
 import { startCliApp } from './direct-app.js';
 import { loadConfig } from '../config.js';
+import { placementOf } from './project-flag.js';
 import { succeeded, waitWithProgress } from './wait.js';
 
 export interface EncoderFlags {
@@ -33,6 +34,7 @@ export interface TrainFlags extends EncoderFlags {
   stopMetric?: string;
   flip?: boolean;
   synonyms?: number;
+  project?: string;
   json?: boolean;
 }
 
@@ -40,27 +42,30 @@ export interface TrainFlags extends EncoderFlags {
 export async function trainCommand(o: TrainFlags) {
   const app = await startCliApp(loadConfig(), { workJobs: true });
   try {
-    const run = await app.services.training.startTraining({
-      datasetId: o.dataset,
-      head: o.head,
-      name: o.name,
-      extraTrainDatasetIds: o.extraTrain,
-      componentRunIds: o.components,
-      visionEncoder: spec(o.visionEncoder, o.visionEncoderPath, o.visionEncoderHub),
-      textEncoder: spec(o.textEncoder, o.textEncoderPath, o.textEncoderHub),
-      learningRate: o.lr,
-      batchSize: o.batchSize,
-      epochs: o.epochs,
-      optimizer: o.optimizer,
-      weightDecay: o.weightDecay,
-      seed: o.seed,
-      lossWeighting: o.lossWeighting,
-      hiddenUnits: o.hiddenUnits,
-      dropout: o.dropout,
-      thresholds: o.thresholds,
-      earlyStopping: o.patience ? { patience: o.patience, metric: o.stopMetric ?? 'microF1' } : undefined,
-      augmentation: { flip: Boolean(o.flip), synonymRounds: o.synonyms ?? 0 },
-    });
+    const run = await app.services.training.startTraining(
+      {
+        datasetId: o.dataset,
+        head: o.head,
+        name: o.name,
+        extraTrainDatasetIds: o.extraTrain,
+        componentRunIds: o.components,
+        visionEncoder: spec(o.visionEncoder, o.visionEncoderPath, o.visionEncoderHub),
+        textEncoder: spec(o.textEncoder, o.textEncoderPath, o.textEncoderHub),
+        learningRate: o.lr,
+        batchSize: o.batchSize,
+        epochs: o.epochs,
+        optimizer: o.optimizer,
+        weightDecay: o.weightDecay,
+        seed: o.seed,
+        lossWeighting: o.lossWeighting,
+        hiddenUnits: o.hiddenUnits,
+        dropout: o.dropout,
+        thresholds: o.thresholds,
+        earlyStopping: o.patience ? { patience: o.patience, metric: o.stopMetric ?? 'microF1' } : undefined,
+        augmentation: { flip: Boolean(o.flip), synonymRounds: o.synonyms ?? 0 },
+      },
+      await placementOf(app, o.project),
+    );
     const job = (await app.services.jobs.list({ runId: run.id }, 1))[0];
     const done = await waitWithProgress(app, job.id, Boolean(o.json));
     const finished = await app.services.runs.get(run.id);

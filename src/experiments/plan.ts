@@ -35,6 +35,7 @@ export function sweepTrials(input: SweepInput): Trial[] {
   const duplicate = names.find((n, i) => names.indexOf(n) !== i);
   if (duplicate) throw errors.badInput(`space names ${duplicate} twice`, { field: 'space' });
   if (input.space.some((p) => p.name === 'datasetId')) throw errors.badInput('space cannot sweep datasetId (an experiment has one dataset)', { field: 'space' });
+  if (input.space.some((p) => p.name === 'projectId')) throw errors.badInput("space cannot sweep projectId (an experiment's runs are in one project)", { field: 'space' });
   let assignments: Record<string, unknown>[];
   if (input.strategy === 'grid') {
     const ranged = input.space.find((p) => !p.values?.length);

@@ -90,7 +90,7 @@ class RoundFailed extends Error {}
 async function ensureRound(t: TrialRunner, round: number): Promise<Run> {
   const existing = (await t.existing()).get(`round${round}`);
   if (existing) return existing;
-  const run = await t.runs.create({ kind: ROUND_KIND, name: `round ${round}`, parentId: t.experiment.id, datasetId: t.experiment.datasetId, params: { trial: `round${round}`, round } });
+  const run = await t.runs.create({ kind: ROUND_KIND, name: `round ${round}`, parentId: t.experiment.id, projectId: t.experiment.projectId, datasetId: t.experiment.datasetId, params: { trial: `round${round}`, round } });
   return t.runs.setStatus(run.id, 'RUNNING');
 }
 

@@ -3,6 +3,7 @@ import type { Run } from '../db/generated/client.js';
 import type { AppEvent, EventBus } from '../events/bus.js';
 import { errors, isAppError } from '../errors.js';
 import type { JobService } from '../jobs/service.js';
+import { ProjectService } from '../projects/service.js';
 import { encodeParam, flattenConfig } from '../runs/params.js';
 import { RunService } from '../runs/service.js';
 import type { TrainingService } from '../training/service.js';
@@ -14,9 +15,28 @@ import { ABLATION_CONFIGS, sweepTrials, type Trial } from './plan.js';
 import { experimentTable, toCsv, toMarkdown } from './tables.js';
 import { isTerminal, progressOf, type ExperimentProgress } from './tree.js';
 
+/** Where an experiment's runs go: a project id (Default when none). */
+export interface ExperimentPlacement {
+  projectId?: unknown;
+}
+
+/**
+ * The project is where runs go, not how they train: a training input that names one (a typo for
+ * the experiment's own projectId) would be dropped silently, so it is refused.
+ */
+function rejectProjectInTrainingInputs(input: Record<string, unknown>): void {
+  for (const field of ['base', 'text', 'vision']) {
+    const value = input[field] as Record<string, unknown> | undefined;
+    if (value && Object.hasOwn(value, 'projectId')) {
+      throw errors.badInput(`${field}.projectId: the project is not a training input; give the experiment's projectId`, { field: `${field}.projectId` });
+    }
+  }
+}
+
 /** Experiments: a parent run whose children are training runs, started and controlled as one. */
 export class ExperimentService {
   private readonly runs: RunService;
+  private readonly projects: ProjectService;
 
   constructor(
     private readonly db: Database,
@@ -25,19 +45,23 @@ export class ExperimentService {
     private readonly training: TrainingService,
   ) {
     this.runs = new RunService(db, events);
+    this.projects = new ProjectService(db);
   }
 
-  startSweep = (raw: unknown) => this.start('sweep', raw);
-  startModelComparison = (raw: unknown) => this.start('model-comparison', raw);
-  startAblation = (raw: unknown) => this.start('ablation', raw);
-  startPseudoLabeling = (raw: unknown) => this.start('pseudo-label', raw);
+  startSweep = (raw: unknown, placement?: ExperimentPlacement) => this.start('sweep', raw, placement);
+  startModelComparison = (raw: unknown, placement?: ExperimentPlacement) => this.start('model-comparison', raw, placement);
+  startAblation = (raw: unknown, placement?: ExperimentPlacement) => this.start('ablation', raw, placement);
+  startPseudoLabeling = (raw: unknown, placement?: ExperimentPlacement) => this.start('pseudo-label', raw, placement);
 
   /**
    * Checks every trial the experiment will start (so a typo fails now, not an hour in), then
-   * creates the experiment's run and its controller job in one transaction.
+   * creates the experiment's run and its controller job in one transaction. The run holds the
+   * project; trials and rounds, created later (after a restart too), take it from there.
    */
-  private async start(kind: ExperimentKind, raw: unknown): Promise<Run> {
+  private async start(kind: ExperimentKind, raw: unknown, placement: ExperimentPlacement = {}): Promise<Run> {
+    const project = await this.projects.forNewRuns(placement.projectId);
     const input = parseExperimentInput(kind, raw);
+    rejectProjectInTrainingInputs(input as Record<string, unknown>);
     const dataset = await this.db.prisma.dataset.findUnique({ where: { id: input.datasetId } });
     if (!dataset) throw errors.datasetNotFound(input.datasetId);
     let trials: Trial[];
@@ -82,6 +106,7 @@ export class ExperimentService {
           kind,
           name: input.name ?? `${kind} ${new Date().toISOString().slice(0, 19)}`,
           datasetId: input.datasetId,
+          projectId: project.id,
           config: input as object,
           summary: { plannedTrials: planned },
           params: { create: Object.entries(params).map(([key, value]) => ({ key, ...encodeParam(value) })) },

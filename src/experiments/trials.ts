@@ -52,7 +52,7 @@ export class TrialRunner {
         if (slots <= 0) break;
         if (runs.has(t.key)) continue;
         this.ctx.signal.throwIfAborted();
-        runs.set(t.key, await this.training.startTraining(t.input, { parentId, trial: t.key }));
+        runs.set(t.key, await this.training.startTraining(t.input, { projectId: this.experiment.projectId, parentId, trial: t.key }));
         slots--;
       }
       await options.onTick?.(runs);

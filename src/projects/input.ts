@@ -16,6 +16,9 @@ export const projectId = z.coerce
   .min(0, 'must be a project id (a whole number)')
   .max(2 ** 31 - 1, 'must be a project id (a whole number)');
 
+/** The project a new run goes into, as a field of its own (so that errors name `projectId`). */
+export const projectRef = z.object({ projectId });
+
 export const tagKey = nonBlank(MAX_TAG_KEY_LENGTH);
 export const tagValue = safeString(MAX_TAG_VALUE_LENGTH);
 

@@ -1,8 +1,8 @@
 import type { Database } from '../db/database.js';
 import type { Project } from '../db/generated/client.js';
-import { errors } from '../errors.js';
+import { errors, isAppError } from '../errors.js';
 import { parseInput } from '../util/input.js';
-import { createProjectInput, projectId, projectName, tagKey, tagValue, updateProjectInput } from './input.js';
+import { createProjectInput, projectId, projectName, projectRef, tagKey, tagValue, updateProjectInput } from './input.js';
 import * as repo from './repository.js';
 
 const MAX_PAGE = 1_000;
@@ -46,6 +46,25 @@ export class ProjectService {
     const project = await this.get(rawId);
     if (project.deletedAt) throw errors.projectDeleted(project.name);
     return project;
+  }
+
+  /**
+   * The project that new runs of tagfusion's own jobs (training, experiments) go into: Default
+   * when none is named; BAD_INPUT for a malformed id, else as getActive.
+   */
+  async forNewRuns(rawId: unknown): Promise<Project> {
+    if (rawId == null) return this.getActive(repo.DEFAULT_PROJECT_ID);
+    return this.getActive(parseInput(projectRef, { projectId: rawId }).projectId);
+  }
+
+  /** A project by name, or by id when no project has that name and it is a whole number (the CLI's `--project`). */
+  async byNameOrId(which: string): Promise<Project> {
+    try {
+      return await this.getByName(which);
+    } catch (err) {
+      if (!(isAppError(err) && err.code === 'PROJECT_NOT_FOUND') || !/^\d+$/.test(which)) throw err;
+      return this.get(which);
+    }
   }
 
   async list(q: repo.ProjectQuery, first = 100, afterId: number | null = null) {

@@ -11,11 +11,16 @@ const headName = (v: string | null | undefined) => (v == null ? undefined : Stri
 
 export const experimentResolvers: Resolvers = {
   Mutation: {
-    startSweep: (_, { input }, { services }) =>
-      services.experiments.startSweep(strip({ ...input, strategy: lower(input.strategy), space: input.space.map((p) => strip(p)), objective: input.objective && strip(input.objective), earlyTermination: input.earlyTermination && strip(input.earlyTermination) })),
-    startModelComparison: (_, { input }, { services }) => services.experiments.startModelComparison(strip({ ...input, head: headName(input.head), encoders: input.encoders.map((e) => strip(e)) })),
-    startAblation: (_, { input }, { services }) => services.experiments.startAblation(strip({ ...input, fusion: lower(input.fusion), textHead: headName(input.textHead) })),
-    startPseudoLabeling: (_, { input }, { services }) => services.experiments.startPseudoLabeling(strip({ ...input, objective: input.objective && strip(input.objective) })),
+    // The project is where the runs go, kept apart from the input that the run's config stores.
+    startSweep: (_, { input: { projectId, ...input } }, { services }) =>
+      services.experiments.startSweep(
+        strip({ ...input, strategy: lower(input.strategy), space: input.space.map((p) => strip(p)), objective: input.objective && strip(input.objective), earlyTermination: input.earlyTermination && strip(input.earlyTermination) }),
+        { projectId },
+      ),
+    startModelComparison: (_, { input: { projectId, ...input } }, { services }) =>
+      services.experiments.startModelComparison(strip({ ...input, head: headName(input.head), encoders: input.encoders.map((e) => strip(e)) }), { projectId }),
+    startAblation: (_, { input: { projectId, ...input } }, { services }) => services.experiments.startAblation(strip({ ...input, fusion: lower(input.fusion), textHead: headName(input.textHead) }), { projectId }),
+    startPseudoLabeling: (_, { input: { projectId, ...input } }, { services }) => services.experiments.startPseudoLabeling(strip({ ...input, objective: input.objective && strip(input.objective) }), { projectId }),
     cancelExperiment: (_, { id }, { services }) => services.experiments.cancel(id),
   },
   Subscription: {

@@ -10,10 +10,11 @@ export const trainingResolvers: Resolvers = {
   },
   Mutation: {
     extractFeatures: (_, { input }, { services }) => services.features.extractFeatures({ ...input, encoder: { ...input.encoder, options: input.encoder.options as Record<string, unknown> | null } }),
-    startTraining: (_, { input }, { services }) =>
+    startTraining: (_, { input: { projectId, ...input } }, { services }) =>
       // GraphQL enums are upper case; the service speaks the CLI's lower-case names.
       services.training.startTraining(
         normaliseTrainingNames(strip({ ...input, earlyStopping: input.earlyStopping && strip(input.earlyStopping), augmentation: input.augmentation && strip(input.augmentation) })),
+        { projectId },
       ),
   },
   Dataset: {

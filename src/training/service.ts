@@ -6,30 +6,42 @@ import { confineEncoderSpec, modelRoots } from '../features/model-roots.js';
 import type { JobService } from '../jobs/service.js';
 import { validateEncoderSpec } from '../ml/encoders/registry.js';
 import { modalitiesOf } from '../ml/heads/kinds.js';
+import { ProjectService } from '../projects/service.js';
 import { encodeParam, flattenConfig, type ParamValue } from '../runs/params.js';
 import { DEFAULT_ENCODERS, parseTrainingInput, type TrainingInput } from './input.js';
 import { PSEUDO_LABELS_ARTIFACT } from './pseudo-labels.js';
 import { trainJob } from './job.js';
 
-/** Where an experiment puts a trial: under its run, with a key that names the trial. */
+/**
+ * Where a run goes: its project (Default when none; an id, checked here), and for an experiment's
+ * trial its parent and the key that names the trial. None of it is a training input, so none of
+ * it reaches the run's config, its params or the feature cache.
+ */
 export interface TrialPlacement {
+  projectId?: unknown;
   parentId?: string;
   trial?: string;
 }
 
 /** Starts training runs: checks the input against the dataset, then queues the run's job. */
 export class TrainingService {
+  private readonly projects: ProjectService;
+
   constructor(
     private readonly db: Database,
     private readonly jobs: JobService,
     private readonly config: Pick<Config, 'modelRoots' | 'dataDir'>,
-  ) {}
+  ) {
+    this.projects = new ProjectService(db);
+  }
 
   /**
    * Creates the run (QUEUED) and its job in one transaction and returns the run. Experiments
-   * place their trials under the experiment's run, each with a key that names it (`trial`).
+   * place their trials under the experiment's run, in its project, each with a key that names it
+   * (`trial`).
    */
   async startTraining(raw: unknown, placement: TrialPlacement = {}): Promise<Run> {
+    const project = await this.projects.forNewRuns(placement.projectId);
     const { input, params } = await this.validate(raw);
     const trial = placement.trial ? { trial: placement.trial } : {};
     const { run } = await this.jobs.enqueueWith(trainJob.kind, async (tx) => {
@@ -39,6 +51,7 @@ export class TrainingService {
           name: input.name ?? `${input.head} ${new Date().toISOString().slice(0, 19)}`,
           datasetId: input.datasetId,
           parentId: placement.parentId ?? null,
+          projectId: project.id,
           seed: input.seed,
           config: input as object,
           params: { create: Object.entries({ ...params, ...trial }).map(([key, value]) => ({ key, ...encodeParam(value) })) },

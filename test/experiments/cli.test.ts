@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { startApp } from '../../src/app.js';
 import { projectRoot } from '../../src/paths.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 import { multimodalDataset } from './support.js';
@@ -47,6 +48,35 @@ describe('tagfusion sweep and compare', () => {
     const text = (await cli(['compare', '--runs', ...ids])).stdout;
     expect(text).toMatch(/^\| run \| batchSize=16 \| batchSize=32 \|\n/);
     expect(text).toMatch(/\n\| batchSize \| 16 \| 32 \|\n/);
+  });
+
+  it('puts train and sweep runs into --project (a name or an id); an unknown or deleted project is refused', async () => {
+    const app = await startApp(db.config, { workJobs: false });
+    const project = await app.services.projects.create({ name: 'cli-study' });
+    const gone = await app.services.projects.create({ name: 'cli-gone' });
+    await app.services.projects.delete(gone.id);
+    await app.close();
+
+    const trained = JSON.parse((await cli(['train', '-d', datasetId, '--head', 'text', '--epochs', '1', '--project', 'cli-study', '--json'])).stdout);
+    expect(trained.status).toBe('SUCCEEDED');
+    const swept = JSON.parse((await cli(['sweep', '-d', datasetId, '--head', 'text', '--epochs', '1', '-p', 'learningRate=0.05,0.01', '--project', String(project.id), '--json'])).stdout);
+    expect(swept.status).toBe('SUCCEEDED');
+    const rows = (await cli(['export', 'runs', '--format', 'jsonl', '--project', 'cli-study'])).stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const expected = [trained.runId, swept.runId, ...swept.children.map((c: any) => c.runId)];
+    expect(rows.map((r) => r.id).sort()).toEqual(expected.sort());
+    expect(rows.every((r) => r.projectId === project.id)).toBe(true);
+
+    const refusals: [string[], string][] = [
+      [['train', '-d', datasetId, '--head', 'text', '--project', 'nope'], 'Project nope does not exist.'],
+      // ablate shares its flags with sweep and pseudo-label; compare defines its own
+      [['ablate', '-d', datasetId, '--project', 'cli-gone'], 'Project cli-gone is deleted; restore it first.'],
+      [['compare', '-d', datasetId, '--encoders', 'tfidf', '--head', 'text', '--project', '999'], 'Project 999 does not exist.'],
+    ];
+    for (const [args, message] of refusals) {
+      const err = await cli(args).catch((e) => e);
+      expect(err.code, args[0]).toBe(2);
+      expect(err.stderr, args[0]).toBe(`tagfusion: ${message}\n`);
+    }
   });
 
   it('refuses a malformed --param with a clear message', async () => {

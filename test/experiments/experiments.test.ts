@@ -147,8 +147,9 @@ describe.each(DB_KINDS)('experiments through the API (%s)', (kind) => {
   });
 
   it('pseudo-labels an unlabelled dataset round by round and stops when validation stops improving', async () => {
+    const { createProject } = await server.data(`mutation { createProject(input: { name: "pseudo-labels" }) { id } }`);
     const { startPseudoLabeling } = await server.data(`mutation($input: PseudoLabelingInput!) { startPseudoLabeling(input: $input) { id } }`, {
-      input: { datasetId, unlabelledDatasetId: captionsId, maxRounds: 2, base: { epochs: 4, learningRate: 0.05 }, vision: { visionEncoder: { id: 'onnx', path: encoderA } } },
+      input: { datasetId, unlabelledDatasetId: captionsId, projectId: createProject.id, maxRounds: 2, base: { epochs: 4, learningRate: 0.05 }, vision: { visionEncoder: { id: 'onnx', path: encoderA } } },
     });
     const run = await waitForExperiment(server, startPseudoLabeling.id, 240_000);
     expect(run.status, run.error).toBe('SUCCEEDED');
@@ -163,6 +164,10 @@ describe.each(DB_KINDS)('experiments through the API (%s)', (kind) => {
     expect(param(text1, 'pseudoLabels')).toBe('true');
     expect(text1.summary.trainSamples).toBe(rounds[0].children.find((c: any) => param(c, 'trial') === 'text').summary.trainSamples + 120);
     expect(rounds[1].summary.visionRunId).toBe(rounds[0].summary.visionRunId);
+    // The rounds and every trial under them are in the experiment's project.
+    const inProject = await server.data(`query($id: ID!) { runs(filter: { projectId: $id }, first: 100) { nodes { id } } }`, { id: createProject.id });
+    const tree = [run, ...rounds, ...rounds.flatMap((r: any) => r.children)].map((r: any) => r.id).sort();
+    expect(inProject.runs.nodes.map((r: any) => r.id).sort()).toEqual(tree);
     // The stopping rule, checked against the recorded scores.
     const scores = rounds.map((r: any) => r.summary.score);
     const improvedAt = scores.findIndex((s: number, i: number) => i > 0 && s <= Math.max(...scores.slice(0, i)));

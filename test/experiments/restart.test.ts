@@ -20,8 +20,9 @@ describe.each(DB_KINDS)('an experiment survives a server restart (%s)', (kind) =
     // A short stale time lets the restarted server on PostgreSQL take over the dead one's jobs quickly.
     server = await startTestServer(kind, { env: { TAGFUSION_JOB_STALE_SECONDS: '3' } });
     const datasetId = await importDataset(server, 'multimodal', await multimodalDataset(120));
+    const project = await server.app.services.projects.create({ name: 'resumed' });
     const { startSweep } = await server.data(`mutation($input: SweepInput!) { startSweep(input: $input) { id } }`, {
-      input: { datasetId, base: { head: 'TEXT', epochs: 15, batchSize: 2 }, space: [{ name: 'learningRate', values: [0.01, 0.02, 0.03] }], parallelism: 1 },
+      input: { datasetId, projectId: String(project.id), base: { head: 'TEXT', epochs: 15, batchSize: 2 }, space: [{ name: 'learningRate', values: [0.01, 0.02, 0.03] }], parallelism: 1 },
     });
     const query = (s: { data: TestServer['data'] }) => s.data(EXPERIMENT, { id: startSweep.id }).then((d: any) => d.run);
     const before = await waitFor(async () => {
@@ -54,5 +55,8 @@ describe.each(DB_KINDS)('an experiment survives a server restart (%s)', (kind) =
     const kept = after.children.find((c: any) => c.id === first.id);
     expect(kept.summary).toEqual(first.summary);
     expect(after.experiment).toMatchObject({ total: 3, done: 3, failed: 0 });
+    // Trials started after the restart take the project from the experiment's stored run.
+    const inProject = await data(`query($id: ID!) { runs(filter: { projectId: $id }) { nodes { id } } }`, { id: String(project.id) });
+    expect(inProject.runs.nodes.map((r: any) => r.id).sort()).toEqual([startSweep.id, ...after.children.map((c: any) => c.id)].sort());
   });
 });
