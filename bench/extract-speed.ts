@@ -1,8 +1,10 @@
 /**
  * Image feature extraction speed of `centernet-coco`: images/s with 1 and with 2 worker threads,
  * each running its own encoder (as pool threads do), on generated 640×480 JPEGs or on a folder.
- * Model loading and the first (compiling) call are timed apart from the steady state. Prints a
- * table and writes bench/results/extract-speed.json.
+ * Model loading and the first (compiling) call are timed apart from the steady state. Besides
+ * images/s it reports the CPU time per image, which a shared machine disturbs far less, and the
+ * images/s that CPU time projects for otherwise idle cores. Prints a table and writes
+ * bench/results/extract-speed.json.
  *
  *   npx tsx bench/extract-speed.ts [--images ../shared/datasets/comp5329-sample/images] [--n 96] [--threads 1,2]
  *                                  [--input-size 320] [--context] [--out extract-speed.json]
@@ -61,6 +63,11 @@ async function main(): Promise<void> {
       msPerImagePerThread: +((1000 * seconds * threads) / paths.length).toFixed(1),
       loadSeconds: +Math.max(...results.map((r) => r.loadSeconds)).toFixed(2),
       backend: results[0].backend,
+      // CPU time this process spent per image (all its threads: inference, sharp's decoding, the
+      // main thread): unlike images/s, it barely moves when other processes share the cores.
+      cpuMsPerImage: +((1000 * ownBusy) / paths.length).toFixed(1),
+      // What `threads` otherwise idle cores would give: threads ÷ CPU time per image (a projection).
+      projectedImagesPerSecond: +((threads * paths.length) / ownBusy).toFixed(2),
       // The machine is shared: cores kept busy by other processes meanwhile (0 = a clean measurement).
       othersBusyCores: machine0 === undefined ? 'n/a' : +Math.max(0, (machineBusySeconds()! - machine0 - ownBusy) / seconds).toFixed(2),
       tensorGrowth: Math.max(...results.map((r) => r.tensorsAfter - r.tensorsBefore)),

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { patchWasmSpatialMean } from './wasm-spatial-mean.js';
 
 /** The compute backend a run or an encoder used, recorded with it. */
 export interface BackendChoice {
@@ -33,6 +34,7 @@ async function choose(device: DevicePreference): Promise<BackendChoice> {
   try {
     await import('@tensorflow/tfjs-backend-wasm');
     patchWasmMatMul();
+    patchWasmSpatialMean();
     if ((await tf.setBackend('wasm')) && tf.getBackend() === 'wasm') {
       await tf.ready();
       const simd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT');
