@@ -1,9 +1,12 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { startApp, type App } from '../../src/app.js';
 import { startHttpServer, type HttpServer } from '../../src/server/http.js';
 import { DB_KINDS } from '../support/databases.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { EXPERIMENT, importDataset, multimodalDataset, waitFor } from './support.js';
+
+// Two servers, one after the other, train three trials: well over a minute on a busy machine.
+vi.setConfig({ testTimeout: 240_000 });
 
 const param = (run: { params: { key: string; value: string }[] }, key: string) => run.params.find((p) => p.key === key)?.value;
 

@@ -1,8 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { cliActor } from '../../src/registry/actor.js';
 import { DB_KINDS } from '../support/databases.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { importDataset, multimodalDataset, waitForExperiment } from '../experiments/support.js';
+
+// Each server imports a dataset and trains (a sweep, a comparison): slow on a busy machine.
+vi.setConfig({ testTimeout: 180_000, hookTimeout: 120_000 });
 
 const CREATE_PROJECT = `mutation($name: String!) { createProject(input: { name: $name }) { id name } }`;
 const RUNS = `query($filter: RunFilter) { runs(filter: $filter, first: 100) { totalCount nodes { id kind parent { id } project { id } config params { key } } } }`;
