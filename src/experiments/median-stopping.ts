@@ -32,7 +32,8 @@ function median(values: number[]): number {
 export function medianStop(trial: Curve, others: Curve[], rule: MedianRule): { epoch: number; value: number; median: number } | null {
   if (!trial.size) return null;
   const epoch = Math.max(...trial.keys());
-  if (epoch + 1 < rule.graceEpochs) return null;
+  // Epochs are numbered from 1: epoch e is the e-th one the trial ran.
+  if (epoch < rule.graceEpochs) return null;
   const peers = others.map((c) => bestUpTo(c, epoch, rule.minimise)).filter((v): v is number => v !== undefined);
   if (peers.length < rule.minTrials) return null;
   const value = bestUpTo(trial, epoch, rule.minimise)!;

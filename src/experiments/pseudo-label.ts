@@ -48,7 +48,8 @@ export async function runPseudoLabeling(t: TrialRunner, input: PseudoLabelInput)
     const fused = (await t.runAll([fusion], 1, { parentId: roundRun.id })).get('fusion')!;
     const score = fused.status === 'SUCCEEDED' ? objectiveOf(fused, input.objective) : undefined;
     if (score === undefined) throw new RoundFailed(`round ${round}: the fusion run ${fused.id} ended ${fused.status}${fused.error ? `: ${fused.error}` : ''}`);
-    await t.runs.recordEpoch(t.experiment.id, round, [{ name: input.objective.metric, split: input.objective.split, value: score }]);
+    // Round 0 is the baseline without pseudo-labels; steps are numbered from 1 as epochs are.
+    await t.runs.recordEpoch(t.experiment.id, round + 1, [{ name: input.objective.metric, split: input.objective.split, value: score }]);
     await t.ctx.db.prisma.run.update({ where: { id: roundRun.id }, data: { summary: { round, fusedRunId: fused.id, textRunId: text.id, visionRunId: vision.id, score, [input.objective.split]: { [input.objective.metric]: score } } } });
     if (roundRun.status !== 'SUCCEEDED') await t.runs.setStatus(roundRun.id, 'SUCCEEDED');
     return { text, vision, fused, score };
@@ -152,7 +153,7 @@ async function ensurePseudoLabels(t: TrialRunner, input: PseudoLabelInput, round
   await prisma.artifact.create({
     data: { runId: round.id, name: PSEUDO_LABELS_ARTIFACT, kind: PSEUDO_LABELS_FORMAT, ...saved, metadata: { datasetId: dataset.id, kept: doc.rows.length, candidates: rows.length, predictedBy: fused.id, components: used } },
   });
-  await t.runs.recordEpoch(round.id, 0, [
+  await t.runs.recordEpoch(round.id, 1, [
     { name: 'pseudoLabelled', split: 'unlabelled', value: doc.rows.length },
     { name: 'meanConfidence', split: 'unlabelled', value: doc.confidence.reduce((a, b) => a + b, 0) / doc.rows.length },
   ]);

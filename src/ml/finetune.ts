@@ -71,11 +71,12 @@ export async function finetuneBert(bert: LoadedBert, classes: number, train: Cap
   const score = (r: SplitReport) => (config.earlyStopping?.metric === 'loss' ? -r.loss : r.metrics[config.earlyStopping?.metric ?? 'microF1']);
   const snapshot = () => new Map(vars.map((v) => [v.name, v.dataSync().slice() as Float32Array]));
 
-  let best = { score: -Infinity, epoch: -1, weights: snapshot() };
-  let epoch = 0;
+  let best = { score: -Infinity, epoch: 0, weights: snapshot() };
+  let epochsRun = 0;
   let step = 0;
   try {
-    for (; epoch < config.epochs; epoch++) {
+    // Numbered from 1, as in trainHead.
+    for (let epoch = 1; epoch <= config.epochs; epoch++) {
       const started = performance.now();
       shuffleInPlace(order, random);
       for (let b = 0; b < order.length; b += config.batchSize) {
@@ -101,13 +102,11 @@ export async function finetuneBert(bert: LoadedBert, classes: number, train: Cap
       const seconds = (performance.now() - started) / 1000;
       const trainReport = evaluate(train);
       const valReport = evaluate(val);
+      epochsRun = epoch;
       await onEpoch({ epoch, seconds, train: { loss: trainReport.loss, metrics: trainReport.metrics }, val: { loss: valReport.loss, metrics: valReport.metrics } });
       const sc = score(valReport);
       if (sc > best.score) best = { score: sc, epoch, weights: snapshot() };
-      else if (config.earlyStopping && epoch - best.epoch >= config.earlyStopping.patience) {
-        epoch++;
-        break;
-      }
+      else if (config.earlyStopping && epoch - best.epoch >= config.earlyStopping.patience) break;
     }
     for (const v of vars) tf.tidy(() => v.assign(tf.tensor(best.weights.get(v.name)!, v.shape)));
     let thresholds = new Array<number>(classes).fill(0.5);
@@ -118,7 +117,7 @@ export async function finetuneBert(bert: LoadedBert, classes: number, train: Cap
       thresholds,
       classWeights,
       bestEpoch: best.epoch,
-      epochsRun: epoch,
+      epochsRun,
       parameterCount: bert.model.parameterCount + kernel.size + bias.size,
       val: { loss: finalVal.loss, metrics: finalVal.metrics },
     };

@@ -66,6 +66,7 @@ export interface SplitReport {
 }
 
 export interface EpochReport {
+  /** from 1 */
   epoch: number;
   seconds: number;
   train: SplitReport;
@@ -77,6 +78,7 @@ export interface TrainingOutcome {
   /** per-class decision thresholds (0.5 unless tuned on validation) */
   thresholds: number[];
   classWeights: number[];
+  /** from 1, as EpochReport.epoch */
   bestEpoch: number;
   epochsRun: number;
   parameterCount: number;
@@ -141,11 +143,12 @@ export async function trainHead(data: TrainingData, config: TrainingConfig, onEp
   };
   const score = (r: SplitReport) => (config.earlyStopping?.metric === 'loss' ? -r.loss : r.metrics[config.earlyStopping?.metric ?? 'microF1']);
 
-  let best = { score: -Infinity, epoch: -1, weights: snapshot(params) };
+  let best = { score: -Infinity, epoch: 0, weights: snapshot(params) };
   let step = 0;
-  let epoch = 0;
+  let epochsRun = 0;
   try {
-    for (; epoch < config.epochs; epoch++) {
+    // Epochs are numbered from 1, as users count them and as MLflow clients log their steps.
+    for (let epoch = 1; epoch <= config.epochs; epoch++) {
       if (signal?.aborted) throw signal.reason ?? new Error('aborted');
       const started = performance.now();
       shuffleInPlace(order, random);
@@ -179,13 +182,11 @@ export async function trainHead(data: TrainingData, config: TrainingConfig, onEp
       fused?.writeBack();
       const trainReport = evaluate(trainIn, data.train);
       const valReport = evaluate(valIn, data.val);
+      epochsRun = epoch;
       await onEpoch({ epoch, seconds, train: strip(trainReport), val: strip(valReport) });
       const sc = score(valReport);
       if (sc > best.score) best = { score: sc, epoch, weights: snapshot(params) };
-      else if (config.earlyStopping && epoch - best.epoch >= config.earlyStopping.patience) {
-        epoch++;
-        break;
-      }
+      else if (config.earlyStopping && epoch - best.epoch >= config.earlyStopping.patience) break;
     }
     restore(params, best.weights);
     let thresholds = new Array<number>(data.classes).fill(0.5);
@@ -199,7 +200,7 @@ export async function trainHead(data: TrainingData, config: TrainingConfig, onEp
       thresholds,
       classWeights,
       bestEpoch: best.epoch,
-      epochsRun: epoch,
+      epochsRun,
       parameterCount: countParameters(params),
       val: finalVal,
     };

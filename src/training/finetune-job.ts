@@ -53,7 +53,7 @@ export async function finetuneText(ctx: JobContext, runs: RunService, runId: str
         onMessage: (m) => {
           const { report } = m as EpochMessage;
           epochs.push(report);
-          ctx.progress((report.epoch + 1) / input.epochs, `epoch ${report.epoch + 1}: val micro-F1 ${report.val.metrics.microF1.toFixed(4)}`);
+          ctx.progress(report.epoch / input.epochs, `epoch ${report.epoch}: val micro-F1 ${report.val.metrics.microF1.toFixed(4)}`);
         },
       },
     ),

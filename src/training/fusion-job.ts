@@ -86,11 +86,11 @@ export async function fuseRuns(ctx: JobContext, runs: RunService, runId: string,
   const finalVal = evaluate('val', thresholds);
   const train = evaluate('train', thresholds);
   const seconds = (performance.now() - started) / 1000;
-  await recordEpoch(runs, runId, { epoch: 0, seconds, train: { loss: train.loss, metrics: train.metrics }, val: { loss: finalVal.loss, metrics: finalVal.metrics } }, main.classIds);
+  await recordEpoch(runs, runId, { epoch: 1, seconds, train: { loss: train.loss, metrics: train.metrics }, val: { loss: finalVal.loss, metrics: finalVal.metrics } }, main.classIds);
   const saved = await saveJson(root, runId, { format: 'tagfusion-fusion/1', runId, datasetId: input.datasetId, head: input.head, classIds: main.classIds, components, thresholds, classWeights });
   const componentRuns = await ctx.db.prisma.run.findMany({ where: { id: { in: input.componentRunIds } }, select: { summary: true } });
   await finishRun(ctx, runs, runId, 'logits-average', saved, {
-    bestEpoch: 0,
+    bestEpoch: 1,
     epochsRun: 1,
     // the fused model is its components: their trained parameters together
     parameters: componentRuns.reduce((n, r) => n + ((r.summary as { parameters?: number } | null)?.parameters ?? 0), 0),

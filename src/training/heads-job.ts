@@ -98,7 +98,7 @@ export async function trainOnFeatures(ctx: JobContext, runs: RunService, runId: 
       onMessage: (m) => {
         const { report } = m as EpochMessage;
         epochs.push(report);
-        ctx.progress(EXTRACTION_SHARE + (1 - EXTRACTION_SHARE) * ((report.epoch + 1) / input.epochs), `epoch ${report.epoch + 1}: val micro-F1 ${report.val.metrics.microF1.toFixed(4)}`);
+        ctx.progress(EXTRACTION_SHARE + (1 - EXTRACTION_SHARE) * (report.epoch / input.epochs), `epoch ${report.epoch}: val micro-F1 ${report.val.metrics.microF1.toFixed(4)}`);
       },
     }),
   );

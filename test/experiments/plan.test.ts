@@ -53,23 +53,24 @@ describe('sweep planning', () => {
 });
 
 describe('median stopping rule', () => {
-  const curve = (...v: number[]) => new Map(v.map((x, i) => [i, x]));
+  // Epochs are numbered from 1, as training records them.
+  const curve = (...v: number[]) => new Map(v.map((x, i) => [i + 1, x]));
   const rule = { graceEpochs: 2, minTrials: 2, minimise: false };
 
   it('stops a trial whose best so far is below the median of the others at the same epoch', () => {
-    expect(medianStop(curve(0.2, 0.3, 0.35), [curve(0.5, 0.6, 0.7, 0.8), curve(0.4, 0.5, 0.6), curve(0.1, 0.2, 0.3)], rule)).toEqual({ epoch: 2, value: 0.35, median: 0.6 });
+    expect(medianStop(curve(0.2, 0.3, 0.35), [curve(0.5, 0.6, 0.7, 0.8), curve(0.4, 0.5, 0.6), curve(0.1, 0.2, 0.3)], rule)).toEqual({ epoch: 3, value: 0.35, median: 0.6 });
   });
 
   it('lets it run during the grace epochs, without enough peers, or when it is at the median or above', () => {
-    expect(medianStop(curve(0.1), [curve(0.9, 0.9), curve(0.9, 0.9)], rule)).toBeNull(); // epoch 0 < grace
+    expect(medianStop(curve(0.1), [curve(0.9, 0.9), curve(0.9, 0.9)], rule)).toBeNull(); // epoch 1 < grace (2 epochs)
     expect(medianStop(curve(0.1, 0.1), [curve(0.9, 0.9)], rule)).toBeNull(); // one peer
-    expect(medianStop(curve(0.1, 0.1), [curve(0.9, 0.9), curve(0.9)], rule)).toBeNull(); // a peer has not reached epoch 1
+    expect(medianStop(curve(0.1, 0.1), [curve(0.9, 0.9), curve(0.9)], rule)).toBeNull(); // a peer has not reached epoch 2
     expect(medianStop(curve(0.6, 0.5), [curve(0.5, 0.6), curve(0.2, 0.3)], rule)).toBeNull(); // best 0.6 ≥ median 0.45
   });
 
   it('minimises losses', () => {
     const loss = { ...rule, minimise: true };
-    expect(medianStop(curve(0.9, 0.8), [curve(0.5, 0.4), curve(0.6, 0.5)], loss)).toEqual({ epoch: 1, value: 0.8, median: 0.45 });
+    expect(medianStop(curve(0.9, 0.8), [curve(0.5, 0.4), curve(0.6, 0.5)], loss)).toEqual({ epoch: 2, value: 0.8, median: 0.45 });
     expect(medianStop(curve(0.3, 0.4), [curve(0.5, 0.4), curve(0.6, 0.5)], loss)).toBeNull();
   });
 });

@@ -16,7 +16,8 @@ describe('trainHead', () => {
     const before = tf.memory().numTensors;
     const model = await trainHead(data, { ...baseConfig, head, epochs: 6 }, (r) => void epochs.push(r));
     expect(tf.memory().numTensors).toBe(before); // nothing leaks
-    expect(epochs.map((e) => e.epoch)).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(epochs.map((e) => e.epoch)).toEqual([1, 2, 3, 4, 5, 6]); // numbered from 1
+    expect([model.epochsRun, epochs.some((e) => e.epoch === model.bestEpoch)]).toEqual([6, true]);
     expect(epochs[5].val.metrics.microF1).toBeGreaterThan(0.55); // one modality alone sees half the signal
     expect(epochs[5].train.loss).toBeLessThan(epochs[0].train.loss);
     expect(epochs[0].val.metrics.perClass).toHaveLength(6);
@@ -45,8 +46,9 @@ describe('trainHead', () => {
     const model = await trainHead(data, { ...baseConfig, head: 'text', learningRate: 0.05, epochs: 40, earlyStopping: { metric: 'loss', patience: 2 } }, (r) => void epochs.push(r));
     expect(epochs.length).toBeLessThan(40);
     const bestLoss = Math.min(...epochs.map((e) => e.val.loss));
-    expect(epochs[model.bestEpoch].val.loss).toBe(bestLoss);
-    expect(epochs.length - 1 - model.bestEpoch).toBe(2);
+    expect(epochs[model.bestEpoch - 1].val.loss).toBe(bestLoss);
+    expect(epochs.length - model.bestEpoch).toBe(2);
+    expect(model.epochsRun).toBe(epochs.length);
     expect(model.val.loss).toBeCloseTo(bestLoss, 5);
   });
 

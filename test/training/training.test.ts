@@ -17,7 +17,7 @@ import { subscribe } from '../support/ws.js';
 const START = `mutation($input: TrainingInput!) { startTraining(input: $input) { id status kind params { key value } } }`;
 const RUN = `query($id: ID!) { run(id: $id) { status error backend summary
   epochMetrics(split: "val") { epoch name value }
-  classMetrics(split: "val", epoch: 0) { classId f1 support }
+  classMetrics(split: "val", epoch: 1) { classId f1 support }
   artifacts { name kind uri sizeBytes checksum } } }`;
 
 describe('training through the API (embedded database)', () => {
@@ -54,7 +54,7 @@ describe('training through the API (embedded database)', () => {
     await sub.until((events) => events.some((e) => e.runEvents.status === 'SUCCEEDED' || e.runEvents.status === 'FAILED'), 60_000);
     await sub.close();
     const epochs = sub.events.filter((e) => e.runEvents.type === 'EPOCH').map((e) => e.runEvents.epoch);
-    expect(epochs).toEqual([0, 1, 2, 3, 4]);
+    expect(epochs).toEqual([1, 2, 3, 4, 5]); // numbered from 1, as the CLI's progress says
 
     const { run } = await server.data(RUN, { id: startTraining.id });
     expect(run.status, run.error).toBe('SUCCEEDED');
