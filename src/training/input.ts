@@ -1,13 +1,18 @@
 import { z } from 'zod';
 import { errors } from '../errors.js';
 import { TRAINING_HEADS } from '../ml/heads/kinds.js';
+import { withHeadDefaults } from './defaults.js';
 
 const encoderSpec = z.object({ id: z.string().min(1), path: z.string().min(1).nullish(), hubId: z.string().min(1).nullish(), options: z.record(z.string(), z.unknown()).nullish() });
 
 /** The default encoders when a training input names none (see docs/BENCHMARKS.md). */
 export const DEFAULT_ENCODERS = { vision: 'centernet-coco', text: 'tfidf' } as const;
 
-/** What `startTraining` and `tagfusion train` accept. Defaults follow the paper where it says. */
+/**
+ * What `startTraining` and `tagfusion train` accept. Defaults follow the paper where it says;
+ * learning rate, batch size, epochs, optimiser, weight decay and dropout depend on the head and
+ * are filled in before parsing (src/training/defaults.ts).
+ */
 export const trainingInputSchema = z.object({
   datasetId: z.string().min(1, 'datasetId must not be empty'),
   /** more labelled datasets whose every sample is training data (validation stays datasetId's) */
@@ -28,15 +33,15 @@ export const trainingInputSchema = z.object({
   maxLength: z.number().int().min(8).max(512).default(64),
   visionEncoder: encoderSpec.nullish(),
   textEncoder: encoderSpec.nullish(),
-  learningRate: z.number().positive('learningRate must be positive').max(1, 'learningRate must be at most 1').default(1e-3),
-  batchSize: z.number().int().min(1, 'batchSize must be at least 1').max(8192).default(64),
-  epochs: z.number().int().min(1, 'epochs must be at least 1').max(1000).default(20),
-  optimizer: z.enum(['adam', 'adamw'], { message: 'optimizer must be adam or adamw' }).default('adam'),
-  weightDecay: z.number().min(0).max(1).default(0.01),
+  learningRate: z.number().positive('learningRate must be positive').max(1, 'learningRate must be at most 1'),
+  batchSize: z.number().int().min(1, 'batchSize must be at least 1').max(8192),
+  epochs: z.number().int().min(1, 'epochs must be at least 1').max(1000),
+  optimizer: z.enum(['adam', 'adamw'], { message: 'optimizer must be adam or adamw' }),
+  weightDecay: z.number().min(0).max(1),
   seed: z.number().int().default(42),
   lossWeighting: z.enum(['none', 'recipe'], { message: 'lossWeighting must be none or recipe' }).default('recipe'),
   hiddenUnits: z.number().int().min(0).max(8192).default(0),
-  dropout: z.number().min(0).lt(1).default(0),
+  dropout: z.number().min(0).lt(1),
   attentionDim: z.number().int().min(1).max(4096).default(64),
   /** image tokens of the cross-attention; default: 80 for centernet-coco (one per COCO class) */
   imageTokens: z.number().int().min(1).nullish(),
@@ -77,7 +82,7 @@ export function normaliseTrainingNames(raw: Record<string, unknown>): Record<str
 }
 
 export function parseTrainingInput(raw: unknown): TrainingInput {
-  const parsed = trainingInputSchema.safeParse(raw && typeof raw === 'object' && !Array.isArray(raw) ? normaliseTrainingNames(raw as Record<string, unknown>) : raw);
+  const parsed = trainingInputSchema.safeParse(raw && typeof raw === 'object' && !Array.isArray(raw) ? withHeadDefaults(normaliseTrainingNames(raw as Record<string, unknown>)) : raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const field = issue.path.join('.');
