@@ -14,6 +14,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../backend.js';
+import { pooledDim, poolHeatmaps, type HeatmapPooling } from './heatmap-pooling.js';
 import { inChunks, loadRgb, writeHwc, type RgbImage } from './image-preprocess.js';
 import type { ImageEncoder, ImageInput } from './types.js';
 
@@ -44,6 +45,11 @@ export interface CenternetOptions {
    * at 320; off by default, so that the feature stays 80 maxima then 80 means.
    */
   context?: boolean;
+  /**
+   * global (default): 80 maxima then 80 means; grid2: then each quadrant's 80 maxima and 80
+   * means too (800 dimensions), keeping where each class fires (heatmap-pooling.ts).
+   */
+  pooling?: HeatmapPooling;
 }
 
 /** The TF.js graph-model files as artifacts, plus their raw bytes (for hashing). */
@@ -90,12 +96,13 @@ export function humanModelsDir(): string {
   return join(dirname(createRequire(import.meta.url).resolve('@vladmandic/human')), '..', 'models');
 }
 
-/** Creates the `centernet-coco` image encoder (160-d, or 288-d with `context`). */
+/** Creates the `centernet-coco` image encoder (160-d, 800-d with grid2 pooling; `context` adds 128). */
 export async function createCenternetEncoder(options: CenternetOptions = {}): Promise<ImageEncoder> {
   const backend = await initBackend();
   const batchSize = options.batchSize ?? 4;
   const fit = options.fit ?? 'fill';
   const context = options.context ?? false;
+  const pooling = options.pooling ?? 'global';
   const size = options.inputSize ?? 320;
   if (!Number.isInteger(size) || size % 32 !== 0 || size < 128 || size > 1024) throw new Error(`centernet inputSize must be a multiple of 32 from 128 to 1024, not ${options.inputSize}`);
   const jsonPath = join(options.modelDir ?? humanModelsDir(), 'centernet.json');
@@ -111,6 +118,8 @@ export async function createCenternetEncoder(options: CenternetOptions = {}): Pr
     colour: 'sRGB, alpha dropped, EXIF orientation ignored',
     input: 'NHWC float 0-255',
     feature: context ? 'heatmap max + heatmap mean + head context mean' : 'heatmap max + heatmap mean',
+    // Only a non-default pooling is named, so that global features keep their version (and cache).
+    ...(pooling === 'global' ? {} : { pooling: '2x2 grid max + mean after the global ones' }),
   };
   const hash = createHash('sha256');
   for (const b of bytes) hash.update(b);
@@ -125,7 +134,7 @@ export async function createCenternetEncoder(options: CenternetOptions = {}): Pr
       const out = model.execute(tf.tensor4d(pixels, [n, size, size, 3]), outputs);
       // execute() returns a bare tensor, not an array, when one output is asked for.
       const [heatmaps, ctx] = Array.isArray(out) ? out : [out];
-      const parts = [tf.max(heatmaps, [1, 2]), tf.mean(heatmaps, [1, 2])];
+      const parts = [poolHeatmaps(heatmaps as tf.Tensor4D, pooling)];
       if (ctx) parts.push(tf.reshape(ctx, [n, -1]));
       return tf.concat(parts, 1) as tf.Tensor2D;
     });
@@ -139,7 +148,7 @@ export async function createCenternetEncoder(options: CenternetOptions = {}): Pr
     id: 'centernet-coco',
     modality: 'image',
     version: hash.digest('hex'),
-    dim: context ? 288 : 160,
+    dim: pooledDim(pooling, 80) + (context ? 128 : 0),
     preprocessing,
     parameters: countParameters(artifacts.weightSpecs ?? []),
     backend: backend.label,

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { errors } from '../../errors.js';
 import { createBertEncoder } from './bert.js';
 import { createCenternetEncoder } from './centernet.js';
+import { HEATMAP_POOLINGS } from './heatmap-pooling.js';
 import { createGloveEncoder } from './glove.js';
 import { createOnnxImageEncoder } from './onnx-image.js';
 import { createOnnxTextEncoder } from './onnx-text.js';
@@ -15,7 +16,7 @@ export interface EncoderSpec {
   path?: string | null;
   /** Hugging Face hub id, fetched when the machine is online */
   hubId?: string | null;
-  /** encoder settings (centernet-coco: inputSize, context; tfidf: maxTerms, minDocumentFrequency) */
+  /** encoder settings (centernet-coco: inputSize, context, pooling; tfidf: maxTerms, minDocumentFrequency) */
   options?: Record<string, unknown> | null;
 }
 
@@ -24,6 +25,7 @@ const centernetOptions = z
     inputSize: z.number().int().min(128).max(1024).refine((n) => n % 32 === 0, 'inputSize must be a multiple of 32').optional(),
     context: z.boolean().optional(),
     fit: z.enum(['fill', 'contain']).optional(),
+    pooling: z.enum(HEATMAP_POOLINGS).optional(),
   })
   .strict();
 const tfidfOptions = z.object({ maxTerms: z.number().int().min(10).max(500_000).optional(), minDocumentFrequency: z.number().int().min(1).optional() }).strict();
@@ -49,7 +51,7 @@ export const ENCODER_KINDS: Record<string, EncoderKind> = {
     needsWeights: false,
     options: centernetOptions,
     create: (spec) => createCenternetEncoder({ modelDir: spec.path ?? undefined, ...centernetOptions.parse(spec.options ?? {}) }),
-    description: 'COCO-pretrained MobileNetV3 CenterNet (shipped by @vladmandic/human): max and mean of its 80 class heatmaps',
+    description: 'COCO-pretrained MobileNetV3 CenterNet (shipped by @vladmandic/human): max and mean of its 80 class heatmaps (pooling grid2: per quadrant too)',
   },
   onnx: {
     modality: 'image',
