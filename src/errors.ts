@@ -84,6 +84,7 @@ export const errors = {
       { model, alias, from, to },
     ),
   // Artifact files of any run (src/artifacts)
+  loggedModelNotFound: (id: string) => new AppError('LOGGED_MODEL_NOT_FOUND', `Logged model ${id} does not exist.`, { id }),
   artifactNotFound: (runId: string, path: string) => new AppError('ARTIFACT_NOT_FOUND', `Run ${runId} has no artifact file ${path}.`, { runId, path }),
   artifactTooLarge: (runId: string, path: string, maxBytes: number) =>
     new AppError('ARTIFACT_TOO_LARGE', `The artifact ${path} of run ${runId} is larger than this server accepts (TAGFUSION_ARTIFACT_MAX_BYTES: ${maxBytes} bytes); nothing was stored.`, { runId, path, maxBytes }),

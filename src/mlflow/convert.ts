@@ -1,6 +1,7 @@
 import type { App } from '../app.js';
 import type { Project, Run } from '../db/generated/client.js';
 import type { RunStatus } from '../db/generated/enums.js';
+import { outputsOf } from '../logged-models/repository.js';
 import { metricKey } from './metric-key.js';
 import { splitInputTags } from './run-inputs.js';
 import { runTagsOf } from './run-tags.js';
@@ -50,12 +51,13 @@ export function runInfoJson(r: Run) {
 }
 
 const RUNS_PER_QUERY = 5_000;
-type RunJson = { info: ReturnType<typeof runInfoJson>; data: Record<string, unknown>; inputs: Record<string, unknown> };
+type RunJson = { info: ReturnType<typeof runInfoJson>; data: Record<string, unknown>; inputs: Record<string, unknown>; outputs: Record<string, unknown> };
 
 /**
- * Runs as MLflow's Run messages, their data read in three queries for the whole page: each
+ * Runs as MLflow's Run messages, their data read in four queries for the whole page: each
  * metric's latest point (under its flat key), the params, the tags (with the name, note and
- * creator kept as columns, and the dataset inputs kept as tags given back as `inputs`).
+ * creator kept as columns, and the dataset inputs kept as tags given back as `inputs`), and the
+ * logged models each run output (MLflow 3's `outputs`, which `register_model("runs:/…")` reads).
  */
 export async function runsJson(app: App, runs: readonly Run[]): Promise<RunJson[]> {
   // a search may return 50,000 runs; a query's list of ids stays well under Postgres's 65,535 parameters
@@ -65,7 +67,12 @@ export async function runsJson(app: App, runs: readonly Run[]): Promise<RunJson[
     return out;
   }
   const ids = runs.map((r) => r.id);
-  const [points, params, tags] = await Promise.all([app.services.tracking.latest(ids), app.services.runs.params(ids), app.services.tracking.tags(ids)]);
+  const [points, params, tags, outputs] = await Promise.all([
+    app.services.tracking.latest(ids),
+    app.services.runs.params(ids),
+    app.services.tracking.tags(ids),
+    outputsOf(app.db.prisma, ids),
+  ]);
   const group = <T extends { runId: string }>(rows: T[]) => {
     const by = new Map<string, T[]>();
     for (const row of rows) {
@@ -75,16 +82,18 @@ export async function runsJson(app: App, runs: readonly Run[]): Promise<RunJson[
     }
     return by;
   };
-  const [pointsBy, paramsBy, tagsBy] = [group(points), group(params), group(tags)];
+  const [pointsBy, paramsBy, tagsBy, outputsBy] = [group(points), group(params), group(tags), group(outputs)];
   return runs.map((r) => {
     const metrics = (pointsBy.get(r.id) ?? []).map((p) => ({ key: metricKey(p.name, p.split), value: jsonDouble(p.value), timestamp: p.timestamp, step: p.step }));
     const runParams = (paramsBy.get(r.id) ?? []).map((p) => ({ key: p.key, value: p.valueText }));
     const split = splitInputTags((tagsBy.get(r.id) ?? []).map((t) => ({ key: t.key, value: t.value })));
     const runTags = runTagsOf(r, split.tags);
+    const modelOutputs = (outputsBy.get(r.id) ?? []).map((o) => ({ model_id: o.modelId, step: Number(o.step) }));
     return {
       info: runInfoJson(r),
       data: { ...(metrics.length ? { metrics } : {}), ...(runParams.length ? { params: runParams } : {}), ...(runTags.length ? { tags: runTags } : {}) },
       inputs: split.datasetInputs.length ? { dataset_inputs: split.datasetInputs } : {},
+      outputs: modelOutputs.length ? { model_outputs: modelOutputs } : {},
     };
   });
 }

@@ -1,4 +1,5 @@
 import type { ModelVersion, RegisteredModel } from '../db/generated/client.js';
+import { loggedModelSource } from '../logged-models/location.js';
 import { tagsOf } from '../registry/input.js';
 import type { AliasRow } from '../registry/repository.js';
 import { invalidParameter } from './errors.js';
@@ -34,6 +35,7 @@ export function modelVersionJson(v: ModelVersion, modelName: string, aliases: st
     description: v.description,
     source: sourceOf(v),
     run_id: v.runId && mlflowRunId(v.runId),
+    model_id: v.source ? loggedModelSource(v.source)?.modelId : undefined,
     status: 'READY',
     tags: tagList(v.tags),
     aliases,

@@ -1,6 +1,8 @@
 import type { App } from '../app.js';
 import type { ModelVersion } from '../db/generated/client.js';
+import { loggedModelSource } from '../logged-models/location.js';
 import { tagsOf } from '../registry/input.js';
+import { invalidParameter } from './errors.js';
 import { sortBy } from './registry-models.js';
 import type { MlflowCall } from './routes.js';
 import { maxResults, meets, page, pageOffset, parseFilter, parseOrderBy, type Condition } from './registry-search.js';
@@ -31,12 +33,20 @@ export async function oneVersion(app: App, name: string, version: ModelVersion) 
   return { model_version: (await versionsJson(app, [{ ...version, model: { name } }]))[0] };
 }
 
+/**
+ * MLflow 3 sends the logged model's id beside a source that names it (`models:/m-…`); one that
+ * names another model is refused rather than registered from the wrong files.
+ */
 export async function createVersion({ input, actor, app }: MlflowCall) {
   const name = required(input, 'name');
   const runId = optional(input, 'run_id');
+  const source = required(input, 'source');
+  const modelId = optional(input, 'model_id');
+  const named = loggedModelSource(source)?.modelId;
+  if (modelId && named && modelId !== named) throw invalidParameter("'model_id' names another logged model than 'source'.");
   const version = await app.services.registry.lifecycle.createVersion(actor, {
     model: name,
-    source: required(input, 'source'),
+    source,
     runId: runId || undefined,
     description: optional(input, 'description'),
     tags: tagsInput(input),

@@ -11,6 +11,7 @@ import {
   decodePageToken,
   encodePageToken,
   enumField,
+  experimentIdsOf,
   maxResults,
   messages,
   optionalInt64,
@@ -88,11 +89,7 @@ async function searchRuns(app: App, input: Fields) {
   const filter = runFilterOf(optionalString(input, 'filter'));
   const sorts = runSortsOf(repeated(input, 'order_by'));
   const lifecycle = VIEW[enumField(input, 'run_view_type', ['ACTIVE_ONLY', 'DELETED_ONLY', 'ALL'] as const, 'ACTIVE_ONLY')];
-  // an id that is no whole number names no experiment, as an unknown one
-  const projectIds = repeated(input, 'experiment_ids')
-    .map(String)
-    .filter((id) => /^\d{1,10}$/.test(id) && Number(id) < 2 ** 31)
-    .map(Number);
+  const projectIds = experimentIdsOf(input);
   if (!projectIds.length) return {};
   const page = await app.services.tracking.search({ ...filter, projectIds, lifecycle }, sorts, first, offset);
   const runs = await runsJson(app, page.runs);

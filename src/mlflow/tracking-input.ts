@@ -72,6 +72,14 @@ export function repeated(input: Fields, field: string): unknown[] {
   return Array.isArray(v) ? v : [v];
 }
 
+/** `experiment_ids` as project ids; an id that is no whole number names no experiment, as an unknown one. */
+export function experimentIdsOf(input: Fields): number[] {
+  return repeated(input, 'experiment_ids')
+    .map(String)
+    .filter((id) => /^\d{1,10}$/.test(id) && Number(id) < 2 ** 31)
+    .map(Number);
+}
+
 /** A repeated message: each element must be an object. */
 export function messages(input: Fields, field: string): Fields[] {
   return repeated(input, field).map((m) => {

@@ -8,6 +8,7 @@ import { createModelInput, createVersionInput, modelName, parse } from './input.
 import { versionLocation } from './location.js';
 import * as repo from './repository.js';
 import { parseSource } from './source-uri.js';
+import { loggedModelFolder, runFolderOrModel } from './logged-sources.js';
 import { lastMetrics, runForFolder, runUuid } from './sources.js';
 
 const tagMap = (tags: { key: string; value: string }[] | null | undefined) => Object.fromEntries((tags ?? []).map((t) => [t.key, t.value]));
@@ -85,14 +86,16 @@ export class ModelLifecycle {
 
   /**
    * Makes the model's next version from a source (src/registry/source-uri.ts). A folder of one of
-   * this server's runs is read for an ONNX model and its card (./folder.ts); any other source, or
+   * this server's runs, or an MLflow 3 logged model's (./logged-sources.ts), is read for an ONNX
+   * model and its card (./folder.ts); any other source, or
    * a folder tagfusion cannot serve, is still registered, with the reason. The run's last metric
    * values are frozen into the version, for promotion rules.
    */
   async createVersion(actor: Actor, raw: unknown): Promise<ModelVersion> {
     requireRole(actor, 'editor', 'Registering a model version');
     const input = parse(createVersionInput, raw);
-    const source = parseSource(input.source);
+    const parsed = parseSource(input.source);
+    const source = parsed.kind === 'logged' ? await loggedModelFolder(this.db.prisma, parsed) : parsed;
     const runId = input.runId ? runUuid(input.runId) : source.kind === 'run' ? runUuid(source.runId) : null;
     if (source.kind === 'run' && runUuid(source.runId) !== runId) throw errors.badInput(`source: names another run than run_id ${input.runId}`, { field: 'source' });
     if (!(await repo.findModelByName(this.db.prisma, input.model))) throw errors.modelNotFound(input.model);
@@ -101,7 +104,10 @@ export class ModelLifecycle {
     if (run?.deletedAt) throw errors.runDeleted(run.id);
     if (run && source.kind === 'run' && source.experimentId !== null && source.experimentId !== String(run.projectId))
       throw errors.badInput(`source: run ${run.id} belongs to experiment ${run.projectId}, not ${source.experimentId}`, { field: 'source' });
-    const found = run && source.kind === 'run' ? await inspectFolder(this.db.prisma, this.artifactRoot, run.id, source.folder) : elsewhere;
+    const found =
+      run && source.kind === 'run'
+        ? await inspectFolder(this.db.prisma, this.artifactRoot, run.id, await runFolderOrModel(this.db.prisma, run.id, source.folder))
+        : { ...elsewhere, unservableReason: (source.kind === 'elsewhere' && source.reason) || elsewhere.unservableReason };
     const metrics = run ? await lastMetrics(this.db.prisma, run.id) : {};
     return this.changes.run(actor, async (tx, record) => {
       const model = await this.changes.lock(tx, input.model);

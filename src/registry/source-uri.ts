@@ -1,7 +1,15 @@
 import { errors } from '../errors.js';
+import { loggedModelSource } from '../logged-models/location.js';
 
-/** Where a version's files are: a folder of a run of this server, or somewhere tagfusion cannot read. */
-export type VersionSource = { kind: 'run'; runId: string; folder: string; experimentId: string | null } | { kind: 'elsewhere' };
+/**
+ * Where a version's files are: a folder of a run of this server, an MLflow 3 logged model (whose
+ * files are in its source run, src/logged-models/location.ts), or somewhere tagfusion cannot
+ * read (with the reason, when it is more than "not here").
+ */
+export type VersionSource =
+  | { kind: 'run'; runId: string; folder: string; experimentId: string | null }
+  | { kind: 'logged'; modelId: string; path: string; experimentId: string | null }
+  | { kind: 'elsewhere'; reason?: string };
 
 const MAX_SOURCE = 2048;
 
@@ -18,7 +26,8 @@ function folderOf(path: string): string {
 /**
  * Reads a model version's source as MLflow's clients send it: `runs:/<run_id>/<path>`, or the
  * run's artifact location `mlflow-artifacts:/<experiment_id>/<run_id>/artifacts/<path>` (what
- * `mlflow.register_model` sends after resolving a `runs:/` URI), with or without a `//host:port`.
+ * `mlflow.register_model` sends after resolving a `runs:/` URI), with or without a `//host:port`;
+ * or an MLflow 3 logged model, `models:/m-<id>` or `mlflow-artifacts:/<exp>/models/m-<id>/artifacts`.
  * Any other URI (s3://, a local path…) is kept as given, and the version is registered as one
  * tagfusion cannot serve. As MLflow's server does, a source whose path climbs (`..`, also
  * percent-encoded) or holds NUL is refused outright.
@@ -37,6 +46,8 @@ export function parseSource(source: string): VersionSource {
     decoded = next;
   }
   if (decoded.includes('\u0000') || decoded.split(/[/\\]/).includes('..')) throw bad('must be an absolute location without .. segments');
+  const logged = loggedModelSource(source);
+  if (logged) return { kind: 'logged', ...logged, path: folderOf(logged.path) };
   const runs = /^runs:\/([^/]+)(?:\/(.*))?$/.exec(source);
   if (runs) return { kind: 'run', runId: runs[1], folder: folderOf(runs[2] ?? ''), experimentId: null };
   const proxied = /^mlflow-artifacts:(?:\/\/[^/]*)?\/([^/]+)\/([^/]+)\/artifacts(?:\/(.*))?$/.exec(source);

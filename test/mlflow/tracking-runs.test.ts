@@ -71,6 +71,7 @@ describe.each(DB_KINDS)('MLflow runs on %s', (kind) => {
         ],
       },
       inputs: {},
+      outputs: {},
     });
     expect(ok(await viewer.get('/runs/get', { run_id: dashed(runId) })).run).toEqual(run);
     expect(ok(await viewer.get('/runs/get', { run_uuid: runId })).run).toEqual(run);
