@@ -12,7 +12,6 @@ import type { GraphQLContext } from '../resolvers/context.js';
  * such as a protected alias needing admin even through `moveAlias`.
  */
 export const MUTATION_ROLES: Readonly<Record<string, Role>> = {
-  _noop: 'admin',
   // datasets, features, training, experiments, jobs
   importDataset: 'editor',
   extractFeatures: 'editor',
