@@ -59,6 +59,8 @@ describe.each(DB_KINDS)("MLflow's Python client sequence on %s", (kind) => {
     );
     const runId = run.info.run_id;
     expect(run.info).toMatchObject({ experiment_id: experimentId, status: 'RUNNING', start_time: start, lifecycle_stage: 'active' });
+    // start_run without a name: the server names the run, as MLflow's does.
+    expect(run.info.run_name).toMatch(/^[a-z]+-[a-z]+-\d{1,3}$/);
     expect(ok(await client.post('/runs/log-parameter', { run_uuid: runId, run_id: runId, key: 'lr', value: '0.01' }))).toEqual({});
     const loggedAt = Date.now();
     expect(ok(await client.post('/runs/log-metric', { run_uuid: runId, run_id: runId, key: 'val/loss', value: 0.5, timestamp: loggedAt, step: 3 }))).toEqual({});
@@ -72,6 +74,7 @@ describe.each(DB_KINDS)("MLflow's Python client sequence on %s", (kind) => {
       metrics: [{ key: 'val/loss', value: 0.5, timestamp: loggedAt, step: 3 }],
       params: [{ key: 'lr', value: '0.01' }],
       tags: [
+        { key: 'mlflow.runName', value: run.info.run_name },
         { key: 'mlflow.source.git.commit', value: 'abc123' },
         { key: 'mlflow.source.name', value: 'train.py' },
         { key: 'mlflow.source.type', value: 'LOCAL' },
