@@ -4,7 +4,8 @@
  * runs table, a comparison heatmap, a promotion (and a refused one), a prediction, a sweep
  * started from its form and cancelled from its page, a dataset import from the UI, a webhook's
  * life (add, signed ping, delete), an axe accessibility audit of every view, and saves a
- * screenshot of every view under e2e/screenshots/.
+ * screenshot of every view under e2e/screenshots/ (and, with TAGFUSION_SCREENSHOTS=1, the
+ * README's views under docs/screenshots/).
  *
  * Needs the server built (`npm run build` at the repository root), the UI built (`npm run build`
  * here) and Chromium at /usr/bin/chromium (or CHROMIUM_PATH).
@@ -114,8 +115,8 @@ describe('dashboards', { timeout: 600_000 }, () => {
 
   test('comparing runs shows the per-class F1 heatmap', async () => {
     await go('#/runs?status=SUCCEEDED');
-    await waitFor(async () => (await rowCount()) === 2);
-    for (const name of ['text-lr-0.001', 'text-lr-0.01']) await page.getByLabel(`Select ${name} for comparison`).check();
+    // By name: how many runs have succeeded by now depends on how fast the live run trained.
+    for (const name of ['text-lr-0.001', 'text-lr-0.01']) await page.getByLabel(`Select ${name} for comparison`, { exact: true }).check();
     await page.getByRole('button', { name: /^Compare/ }).click();
     await page.waitForURL(/#\/compare\?ids=/);
     const heatmap = page.getByTestId('heatmap');
@@ -195,6 +196,10 @@ describe('dashboards', { timeout: 600_000 }, () => {
     await waitForRun(server, startSweep.id, 120_000);
     await page.getByText('★ best').waitFor({ timeout: 30_000 });
     await shot(page, 'experiment');
+    // The table's caption is Markdown (**title**): shown in bold, with no literal asterisks.
+    const results = page.locator('section', { has: page.getByRole('heading', { name: 'Result table' }) });
+    await results.locator('strong').first().waitFor();
+    assert.doesNotMatch(await results.innerText(), /\*\*/);
     await go('#/experiments?kind=sweep');
     await page.getByRole('link', { name: 'lr-sweep' }).waitFor();
     await shot(page, 'experiments');
@@ -338,7 +343,7 @@ describe('dashboards', { timeout: 600_000 }, () => {
     }
   });
 
-  test("a run logged from outside: project filter, tags, its note (as text, edited), artifact files and time axes", async () => {
+  test("a run logged from outside: project filter, tags, its note (Markdown, edited), artifact files and time axes", async () => {
     const { createProject } = await server.gql(`mutation($input: CreateProjectInput!) { createProject(input: $input) { id } }`, { input: { name: 'vision-lab' } });
     const note = 'First line\n<b>not bold</b>';
     const { createRun } = await server.gql(`mutation($input: CreateRunInput!) { createRun(input: $input) { id } }`, {
@@ -366,19 +371,20 @@ describe('dashboards', { timeout: 600_000 }, () => {
     assert.equal(await row.getByTestId('tag-chip').innerText(), 'team=vision');
     await shot(page, 'runs-project');
 
-    // The run page: project, creator, tags, and the note as text (its HTML is not rendered).
+    // The run page: project, creator, tags, and the note as Markdown (its HTML is shown as text).
     await go(`#/runs/${id}`);
     const meta = page.getByTestId('run-meta');
     await meta.getByRole('link', { name: 'vision-lab' }).waitFor();
     assert.equal(await meta.getByTestId('tag-chip').innerText(), 'team=vision');
-    assert.equal(await page.getByTestId('run-note').innerText(), note);
-    assert.equal(await page.getByTestId('run-note').locator('b').count(), 0, 'the note is shown as text, never as HTML');
+    assert.equal(await page.getByTestId('run-note').innerText(), note.replace('\n', ' '), 'one Markdown paragraph, its HTML as text');
+    assert.equal(await page.getByTestId('run-note').locator('b').count(), 0, 'the note is never rendered as HTML');
     await page.getByRole('button', { name: 'Edit note' }).click();
-    await page.getByTestId('note-input').fill('Edited in the UI\nsecond line');
+    await page.getByTestId('note-input').fill('Edited in the **UI**\n\nsecond paragraph');
     await page.getByRole('button', { name: 'Save note' }).click();
-    await waitFor(async () => (await page.getByTestId('run-note').innerText()) === 'Edited in the UI\nsecond line');
+    await waitFor(async () => (await page.getByTestId('run-note').locator('p').allInnerTexts()).join('|') === 'Edited in the UI|second paragraph');
+    assert.equal(await page.getByTestId('run-note').locator('strong').innerText(), 'UI');
     const { run } = await server.gql(`query($id: ID!) { run(id: $id) { note } }`, { id });
-    assert.equal(run.note, 'Edited in the UI\nsecond line');
+    assert.equal(run.note, 'Edited in the **UI**\n\nsecond paragraph');
 
     // The curves' x axis: step, wall time, seconds since the first point.
     const chart = page.getByTestId('loss-chart');

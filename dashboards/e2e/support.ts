@@ -192,10 +192,26 @@ export async function launch(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
 }
 
-/** Saves a full-page screenshot under e2e/screenshots/<name>.png. */
+/** Where the README's screenshots live, and the views they show (shot name → file name). */
+export const docScreenshotsDir = join(repoRoot, 'docs', 'screenshots');
+const DOC_VIEWS: Record<string, string> = { 'runs-laptop': 'runs', run: 'run', compare: 'compare', 'registry-model': 'registry', jobs: 'jobs' };
+
+/**
+ * Saves a full-page screenshot under e2e/screenshots/<name>.png. With TAGFUSION_SCREENSHOTS=1,
+ * the README's views are also saved to docs/screenshots/ as small JPEGs of a 1280×800 window;
+ * without it (CI) no tracked file is rewritten.
+ */
 export async function shot(page: Page, name: string) {
   mkdirSync(screenshotsDir, { recursive: true });
   await page.screenshot({ path: join(screenshotsDir, `${name}.png`), fullPage: true });
+  const doc = DOC_VIEWS[name];
+  if (process.env.TAGFUSION_SCREENSHOTS !== '1' || !doc) return;
+  mkdirSync(docScreenshotsDir, { recursive: true });
+  const viewport = page.viewportSize();
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await sleep(500); // charts redraw at the new width
+  await page.screenshot({ path: join(docScreenshotsDir, `${doc}.jpg`), type: 'jpeg', quality: 70 });
+  if (viewport) await page.setViewportSize(viewport);
 }
 
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');

@@ -1,4 +1,5 @@
 /** Shared pieces: states (loading, empty, error), badges, progress, dialogs, formatting. */
+import { Markdown } from './Markdown';
 import { useEffect, useLayoutEffect, useRef, useState, type CSSProperties, type ReactNode, type RefObject } from 'react';
 
 export function Loading({ what = 'Loading' }: { what?: string }) {
@@ -188,6 +189,13 @@ export function KV({ rows }: { rows: [string, ReactNode][] }) {
   );
 }
 
+/** A result-table cell: numbers right-aligned, a `**value**` (the best of a column) in bold. */
+function TableCell({ text }: { text: string }) {
+  const bold = /^\*\*(.*)\*\*$/.exec(text);
+  const plain = bold ? bold[1] : text.replace(/\*\*/g, '');
+  return <td className={/^[\d.\-–]+%?$/.test(plain) ? 'num' : undefined}>{bold ? <strong>{plain}</strong> : plain}</td>;
+}
+
 /** Renders the server's Markdown tables (the experiments' paper-style tables) as HTML tables. */
 export function MarkdownTable({ md }: { md: string }) {
   const blocks: ReactNode[] = [];
@@ -210,14 +218,15 @@ export function MarkdownTable({ md }: { md: string }) {
             </thead>
             <tbody>
               {body.map((r, ri) => (
-                <tr key={ri}>{r.map((c, j) => <td key={j} className={/^[\d.\-–]+%?$/.test(c) ? 'num' : undefined}>{c.replace(/\*\*/g, '')}</td>)}</tr>
+                <tr key={ri}>{r.map((c, j) => <TableCell key={j} text={c} />)}</tr>
               ))}
             </tbody>
           </table>
         </Scroll>,
       );
     } else {
-      if (line) blocks.push(<p key={k++}>{line.replace(/^#+\s*/, '')}</p>);
+      // A caption or note under the table: inline Markdown (**best**), headings kept at text size.
+      if (line) blocks.push(<Markdown key={k++} text={line.replace(/^#+\s*/, '')} />);
       i++;
     }
   }

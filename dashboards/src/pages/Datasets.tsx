@@ -2,6 +2,7 @@
 import { useEffect, useState, type ReactNode } from 'react';
 import { gql, useImageUrl, useQuery } from '../api';
 import { href, setParams } from '../router';
+import { CopyId } from '../CopyId';
 import { ago, Empty, Guard, KV, Scroll, Section } from '../ui';
 
 const LIST = `{ datasets { id name version sampleCount rejectedCount labelled hasImages createdAt splitCounts { train val unlabelled } } }`;
@@ -181,6 +182,7 @@ export function DatasetPage({ id, params }: { id: string; params: URLSearchParam
               <Section title="Overview">
                 <KV
                   rows={[
+                    ['Id', <CopyId id={ds.id} what="dataset id" />],
                     ['Samples', ds.sampleCount.toLocaleString()],
                     ['Train / val / unlabelled', `${ds.splitCounts.train} / ${ds.splitCounts.val} / ${ds.splitCounts.unlabelled}`],
                     ['Rejected records', ds.rejectedCount],

@@ -4,7 +4,45 @@ import { gql, useQuery, useSubscription } from '../api';
 import { href } from '../router';
 import { ago, Empty, Guard, Progress, Scroll, Section, Status } from '../ui';
 
-const JOBS = `query($status: [JobStatus!]) { jobs(status: $status, first: 100) { id kind status progress message error createdAt startedAt finishedAt cancelRequested run { id name } dataset { id name version } } }`;
+const JOBS = `query($status: [JobStatus!]) { jobs(status: $status, first: 100) { id kind status progress message error createdAt startedAt finishedAt cancelRequested payload run { id name } dataset { id name version } } }`;
+interface JobRow {
+  id: string;
+  kind: string;
+  status: string;
+  progress: number;
+  message: string | null;
+  error: string | null;
+  createdAt: string;
+  startedAt: string | null;
+  cancelRequested: boolean;
+  payload: { encoder?: { id?: string } } | null;
+  run: { id: string; name: string | null } | null;
+  dataset: { id: string; name: string; version: number } | null;
+}
+
+interface JobEventRow {
+  type: string;
+  jobId: string;
+  status: string;
+  progress: number;
+  message: string | null;
+}
+
+const FINISHED = ['SUCCEEDED', 'FAILED', 'CANCELLED'];
+
+/** What a job works on: its run, or its dataset as name@version (and an extraction's encoder). */
+function JobSubject({ j }: { j: JobRow }) {
+  if (j.run) return <a href={`#/runs/${j.run.id}`}>{j.run.name ?? 'run'}</a>;
+  if (!j.dataset) return <>—</>;
+  const encoder = j.payload?.encoder?.id;
+  return (
+    <span data-testid="job-subject">
+      <a href={`#/datasets/${j.dataset.id}`}>{`${j.dataset.name}@${j.dataset.version}`}</a>
+      {encoder && <span className="muted"> · {encoder}</span>}
+    </span>
+  );
+}
+
 const FILTERS: [string, string[] | null][] = [
   ['active', ['QUEUED', 'RUNNING']],
   ['failed', ['FAILED']],
@@ -14,14 +52,16 @@ const FILTERS: [string, string[] | null][] = [
 export function JobsPage({ params }: { params: URLSearchParams }) {
   const view = params.get('view') ?? 'active';
   const status = FILTERS.find(([k]) => k === view)?.[1] ?? null;
-  const q = useQuery<{ jobs: any[] }>(JOBS, { status });
+  const q = useQuery<{ jobs: JobRow[] }>(JOBS, { status });
   const [err, setErr] = useState<string>();
-  useSubscription<{ jobEvents: any }>(`subscription { jobEvents { type jobId status progress message } }`, {}, ({ jobEvents: e }) => {
+  useSubscription<{ jobEvents: JobEventRow }>(`subscription { jobEvents { type jobId status progress message } }`, {}, ({ jobEvents: e }) => {
     let known = false;
     q.setData((d) => {
       if (!d) return d;
       known = d.jobs.some((j) => j.id === e.jobId);
-      return { jobs: d.jobs.map((j) => (j.id === e.jobId ? { ...j, status: e.status, progress: e.progress, message: e.message ?? j.message } : j)) };
+            // A finished job's last progress message no longer holds ("5 of 6 trials finished").
+      const message = (j: JobRow) => (FINISHED.includes(e.status) ? e.message : e.message ?? j.message);
+      return { jobs: d.jobs.map((j) => (j.id === e.jobId ? { ...j, status: e.status, progress: e.progress, message: message(j) } : j)) };
     });
     if (!known || ['SUCCEEDED', 'FAILED', 'CANCELLED', 'QUEUED'].includes(e.type)) q.reload();
   });
@@ -59,6 +99,7 @@ export function JobsPage({ params }: { params: URLSearchParams }) {
                       <th>Message</th>
                       <th>For</th>
                       <th>Created</th>
+                      <th>Started</th>
                       <th>
                         <span className="sr-only">Actions</span>
                       </th>
@@ -79,9 +120,10 @@ export function JobsPage({ params }: { params: URLSearchParams }) {
                           {j.error ?? j.message ?? ''}
                         </td>
                         <td>
-                          {j.run ? <a href={`#/runs/${j.run.id}`}>{j.run.name ?? 'run'}</a> : j.dataset ? <a href={`#/datasets/${j.dataset.id}`}>{`${j.dataset.name} v${j.dataset.version}`}</a> : '—'}
+                          <JobSubject j={j} />
                         </td>
                         <td>{ago(j.createdAt)}</td>
+                        <td title={j.startedAt ? `latest attempt started ${new Date(j.startedAt).toLocaleString()}` : undefined}>{j.startedAt ? ago(j.startedAt) : '—'}</td>
                         <td>
                           {['QUEUED', 'RUNNING'].includes(j.status) && (
                             <button type="button" onClick={() => cancel(j.id)} disabled={j.cancelRequested} aria-label={`Cancel ${j.kind} job`}>

@@ -6,6 +6,7 @@ import { href, navigate } from '../router';
 import { ago, bytes, Confirm, duration, Empty, fmt, Guard, KV, Scroll, Section, Status } from '../ui';
 import { RunFiles } from './RunFiles';
 import { RunMeta } from './RunMeta';
+import { useXAxis, X_LABELS, XAxisSelect } from './XAxisSelect';
 
 const RUN = `query Run($id: ID!) { run(id: $id) {
   id name kind status config seed backend error createdAt startedAt finishedAt durationMs summary
@@ -32,9 +33,6 @@ interface EpochMetric {
   timestamp?: number | null;
 }
 
-/** What the curves' x axis shows: the step, the wall-clock time, or seconds since the first point. */
-type XAxis = 'step' | 'wall' | 'relative';
-const X_LABELS: Record<XAxis, string> = { step: 'epoch', wall: 'wall time', relative: 'seconds since start' };
 
 const TERMINAL = ['SUCCEEDED', 'FAILED', 'CANCELLED'];
 const EXPERIMENT_KINDS = ['sweep', 'model-comparison', 'ablation', 'pseudo-label'];
@@ -79,7 +77,7 @@ export function RunPage({ id }: { id: string }) {
 
 function RunView({ run, live, logs, reload }: { run: any; live: boolean; logs: { at: string; text: string }[]; reload: () => void }) {
   const metrics: EpochMetric[] = run.epochMetrics;
-  const [xAxis, setXAxis] = useState<XAxis>('step');
+  const [xAxis, setXAxis] = useXAxis();
   const t0 = metrics.reduce((t, m) => Math.min(t, m.timestamp ?? Infinity), Infinity);
   const xOf = (m: EpochMetric) => (xAxis === 'step' ? m.epoch : xAxis === 'wall' ? m.timestamp! / 1000 : (m.timestamp! - t0) / 1000);
   const chart = { xLabel: X_LABELS[xAxis], time: xAxis === 'wall' };
@@ -142,16 +140,7 @@ function RunView({ run, live, logs, reload }: { run: any; live: boolean; logs: {
         />
       </Section>
       <RunMeta run={run} />
-      <div className="toolbar">
-        <label className="inline">
-          Curves' x axis
-          <select value={xAxis} onChange={(e) => setXAxis(e.target.value as XAxis)} data-testid="x-axis">
-            <option value="step">Step</option>
-            <option value="wall">Wall time</option>
-            <option value="relative">Relative time</option>
-          </select>
-        </label>
-      </div>
+      <XAxisSelect value={xAxis} onChange={setXAxis} />
       <div className="cols">
         <Section title="Loss">
           {loss.length ? <LineChart curves={loss} title="loss per epoch" yLabel="loss" testId="loss-chart" {...chart} /> : <Empty title={live ? 'Waiting for the first epoch…' : 'No loss recorded'} />}
@@ -364,9 +353,10 @@ function ClassTable({ run }: { run: any }) {
                 <tr key={r.classId}>
                   <td>{names.get(r.classId) ?? r.classId}</td>
                   <td className="num">{fmt(r.precision, 3)}</td>
-                  <td className="num">{fmt(r.recall, 3)}</td>
-                  <td className="num">
-                    <Bar v={r.f1} />
+                  {/* No samples of the class in this split: recall and F1 are undefined, not 0. */}
+                  <td className="num">{r.support ? fmt(r.recall, 3) : '—'}</td>
+                  <td className="num" data-testid="class-f1">
+                    {r.support ? <Bar v={r.f1} /> : <span className="muted">no support</span>}
                   </td>
                   <td className="num">{fmt(r.accuracy, 3)}</td>
                   <td className="num">{r.support}</td>

@@ -1,8 +1,10 @@
-/** A run's project, creator, tags and Markdown note (shown as text, edited with setRunNote). */
+/** A run's project, creator, tags (edited with setRunTags/deleteRunTag) and Markdown note (edited with setRunNote). */
 import { useEffect, useState } from 'react';
 import { useMutation } from '../api';
 import { href } from '../router';
+import { Markdown } from '../Markdown';
 import { KV, Section } from '../ui';
+import { TagEditor } from './TagEditor';
 
 export interface Tag {
   key: string;
@@ -23,17 +25,10 @@ export function TagChips({ tags, label }: { tags: Tag[]; label: string }) {
   );
 }
 
-/**
- * The note as plain text: line breaks kept by CSS (white-space: pre-wrap). React escapes it, so
- * any HTML or script in the Markdown shows as text and never runs.
- */
+/** The note rendered as Markdown, safely (see Markdown: raw HTML stays text, unsafe links go). */
 function NoteText({ note }: { note: string | null }) {
   if (!note) return <p className="muted">No note.</p>;
-  return (
-    <div className="note" data-testid="run-note">
-      {note}
-    </div>
-  );
+  return <Markdown text={note} className="note" testId="run-note" />;
 }
 
 const SET_NOTE = `mutation($id: ID!, $note: String) { setRunNote(id: $id, note: $note) { id note } }`;
@@ -80,19 +75,31 @@ function NoteEditor({ runId, note, onSaved }: { runId: string; note: string | nu
   );
 }
 
-export function RunMeta({ run }: { run: any }) {
+export interface RunMetaData {
+  id: string;
+  project: { id: string; name: string };
+  createdBy: string | null;
+  tags: Tag[];
+  note: string | null;
+  deletedAt: string | null;
+}
+
+export function RunMeta({ run }: { run: RunMetaData }) {
   const [note, setNote] = useState<string | null>(run.note);
   useEffect(() => setNote(run.note), [run.note]);
+  const [tags, setTags] = useState<Tag[]>(run.tags);
+  useEffect(() => setTags(run.tags), [run.tags]);
   return (
     <Section title="Project, tags and note" testId="run-meta">
       <KV
         rows={[
           ['Project', <a href={href('/runs', { project: run.project.id })}>{run.project.name}</a>],
           ['Created by', run.createdBy ?? '—'],
-          ['Tags', <TagChips tags={run.tags} label="Run tags" />],
+          ['Tags', <TagChips tags={tags} label="Run tags" />],
           ...(run.deletedAt ? ([['Deleted', new Date(run.deletedAt).toLocaleString()]] as [string, string][]) : []),
         ]}
       />
+      {!run.deletedAt && <TagEditor runId={run.id} tags={tags} onSaved={setTags} />}
       <h3>Note</h3>
       <NoteText note={note} />
       {!run.deletedAt && <NoteEditor runId={run.id} note={note} onSaved={setNote} />}

@@ -5,9 +5,12 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { gql, useQuery } from '../api';
+import { RemovableChip } from '../controls';
 import { href, navigate, setParams } from '../router';
 import { ago, duration, Empty, ErrorState, fmt, Status } from '../ui';
 import { TagChips } from './RunMeta';
+import { MetricCell, NameCell, type ExperimentBestRow, type Summary } from './RunCells';
+import { tagConditions, TagFilter } from './TagFilter';
 
 const PAGE = 100;
 const STATUSES = ['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED'];
@@ -17,7 +20,8 @@ const RUNS = `query Runs($filter: RunFilter, $orderBy: RunOrder, $first: Int, $a
   runs(filter: $filter, orderBy: $orderBy, first: $first, after: $after) {
     totalCount pageInfo { hasNextPage endCursor }
     nodes { id name kind status createdAt durationMs dataset { id name version } project { id name } tags { key value }
-      params { key value number } summaries { name split last min max } }
+      params { key value number } summaries { name split last min max }
+      experiment { best { value run { id name summaries { name split last min max } } } } }
   } }`;
 
 interface RunRow {
@@ -31,7 +35,8 @@ interface RunRow {
   project: { id: string; name: string };
   tags: { key: string; value: string }[];
   params: { key: string; value: string; number: number | null }[];
-  summaries: { name: string; split: string; last: number; min: number; max: number }[];
+  summaries: Summary[];
+  experiment: ExperimentBestRow | null;
 }
 
 /** A column: `p:<key>` for a param, `m:<split>:<name>:<agg>` for a metric summary. */
@@ -74,6 +79,8 @@ function buildFilter(params: URLSearchParams) {
       mc.push({ name, split, aggregate: agg, [op]: Number(v) });
     }
   }
+  const tags = tagConditions(params);
+  if (tags.length) filter.tags = tags;
   if (pc.length) filter.params = pc;
   if (mc.length) filter.metrics = mc;
   return filter;
@@ -88,13 +95,9 @@ function buildOrder(sort: string | null) {
   return { field: field.toUpperCase(), direction };
 }
 
-function cellValue(r: RunRow, c: Col): string {
-  if (c.kind === 'param') {
-    const p = r.params.find((x) => x.key === c.key);
-    return p ? (p.number != null ? fmt(p.number) : p.value) : '—';
-  }
-  const s = r.summaries.find((x) => x.name === c.name && x.split === c.split);
-  return s ? fmt(c.agg === 'LAST' ? s.last : c.agg === 'MIN' ? s.min : s.max) : '—';
+function paramValue(r: RunRow, key: string): string {
+  const p = r.params.find((x) => x.key === key);
+  return p ? (p.number != null ? fmt(p.number) : p.value) : '—';
 }
 
 export function RunsPage({ params }: { params: URLSearchParams }) {
@@ -158,9 +161,11 @@ export function RunsPage({ params }: { params: URLSearchParams }) {
     if (cursor.next && !loading && lastIndex >= rows.length - 1) void load(cursor.end, gen.current);
   }, [lastIndex, cursor, loading, rows.length]);
 
-  const template = `40px minmax(220px, 2fr) 110px 90px 150px 130px minmax(160px, 1fr) 100px 90px ${cols.map(() => 'minmax(130px, 1fr)').join(' ')}`;
-  // Header and rows share one width, so their grid columns line up (rows are absolutely placed).
-  const width = `max(100%, ${40 + 220 + 110 + 90 + 150 + 130 + 160 + 100 + 90 + cols.length * 130}px)`;
+  // Sized so the default columns fit a 1440 px window (headers wrap rather than being cut); more
+  // columns scroll sideways. Header and rows share one width, so their grid columns line up.
+  const fixed = [32, 180, 92, 72, 110, 150, 96, 76];
+  const template = `32px minmax(180px, 3fr) 92px 72px minmax(110px, 1fr) minmax(150px, 1.5fr) 96px 76px ${cols.map(() => 'minmax(80px, 1fr)').join(' ')}`;
+  const width = `max(100%, ${fixed.reduce((a, b) => a + b, 0) + cols.length * 80}px)`;
   const sortBy = (id: string) => {
     const cur = sort ?? 'created_at:desc';
     const [f, d, ...rest] = cur.split(':');
@@ -194,6 +199,7 @@ export function RunsPage({ params }: { params: URLSearchParams }) {
         Runs <small>{total == null ? '' : `${total.toLocaleString()} matching`}</small>
       </h1>
       <Filters params={params} known={known} />
+      <TagFilter params={params} />
       <div className="toolbar">
         <ColumnChooser cols={cols} known={known} />
         <button type="button" onClick={() => setTick((t) => t + 1)}>
@@ -227,8 +233,7 @@ export function RunsPage({ params }: { params: URLSearchParams }) {
               <Header id="status" label="Status" />
               <div role="columnheader">Kind</div>
               <div role="columnheader">Dataset</div>
-              <div role="columnheader">Project</div>
-              <div role="columnheader">Tags</div>
+              <div role="columnheader">Project · tags</div>
               <Header id="created_at" label="Created" />
               <Header id="finished_at" label="Duration" />
               {cols.map((c) => (
@@ -265,27 +270,29 @@ export function RunsPage({ params }: { params: URLSearchParams }) {
                       <div role="cell">
                         <input type="checkbox" checked={sel} onChange={() => toggle(r.id)} aria-label={`Select ${r.name ?? r.id} for comparison`} />
                       </div>
-                      <div role="cell" title={r.name ?? r.id}>
-                        <a href={`#/runs/${r.id}`}>{r.name ?? r.id.slice(0, 8)}</a>
-                      </div>
+                      <NameCell id={r.id} name={r.name} />
                       <div role="cell">
                         <Status s={r.status} />
                       </div>
                       <div role="cell">{r.kind}</div>
                       <div role="cell">{r.dataset ? `${r.dataset.name} v${r.dataset.version}` : '—'}</div>
-                      <div role="cell" data-testid="run-project">{r.project.name}</div>
-                      <div role="cell" title={r.tags.map((t) => `${t.key}=${t.value}`).join(', ')}>
-                        <TagChips tags={r.tags} label={`Tags of ${r.name ?? r.id}`} />
+                      <div role="cell" className="project-tags" title={[r.project.name, ...r.tags.map((t) => `${t.key}=${t.value}`)].join(', ')}>
+                        <span data-testid="run-project">{r.project.name}</span>
+                        {r.tags.length > 0 && <TagChips tags={r.tags} label={`Tags of ${r.name ?? r.id}`} />}
                       </div>
                       <div role="cell" title={r.createdAt}>
                         {ago(r.createdAt)}
                       </div>
                       <div role="cell">{duration(r.durationMs)}</div>
-                      {cols.map((c) => (
-                        <div role="cell" key={c.id} className="num">
-                          {cellValue(r, c)}
-                        </div>
-                      ))}
+                      {cols.map((c) =>
+                        c.kind === 'param' ? (
+                          <div role="cell" key={c.id} className="num">
+                            {paramValue(r, c.key)}
+                          </div>
+                        ) : (
+                          <MetricCell key={c.id} summaries={r.summaries} experiment={r.experiment} split={c.split} name={c.name} agg={c.agg} />
+                        ),
+                      )}
                     </div>
                   );
                 })}
@@ -412,12 +419,9 @@ function Filters({ params, known }: { params: URLSearchParams; known: { params: 
       {chips.length > 0 && (
         <div className="chips" aria-label="Active filters">
           {chips.map((c) => (
-            <span className="chip" key={c} data-testid="filter-chip">
+            <RemovableChip key={c} testId="filter-chip" onRemove={() => removeChip(c)} removeLabel={`Remove filter ${chipLabel(c)}`}>
               {chipLabel(c)}
-              <button type="button" onClick={() => removeChip(c)} aria-label={`Remove filter ${chipLabel(c)}`}>
-                ×
-              </button>
-            </span>
+            </RemovableChip>
           ))}
           <button type="button" className="link" onClick={() => navigate('#/runs', true)}>
             Clear all
