@@ -37,6 +37,16 @@ export const errors = {
   badInput: (message: string, details: Record<string, unknown> = {}) => new AppError('BAD_INPUT', message, details),
   datasetNotFound: (id: string) => new AppError('DATASET_NOT_FOUND', `Dataset ${id} does not exist.`, { id }),
   runNotFound: (id: string) => new AppError('RUN_NOT_FOUND', `Run ${id} does not exist.`, { id }),
+  /** A dataset typed by id, name or name@version that names nothing; `known`: names to suggest (undefined: none exist). */
+  datasetRefNotFound: (ref: string, known?: string[]) =>
+    new AppError(
+      'DATASET_NOT_FOUND',
+      `No dataset "${ref}"; ${known === undefined ? 'none imported yet (tagfusion import)' : known.length ? `known: ${known.join(', ')}` : 'list them with `tagfusion datasets`'}.`,
+      { id: ref },
+    ),
+  runRefNotFound: (ref: string) => new AppError('RUN_NOT_FOUND', `No run "${ref}" (by id, name or id start); list them with \`tagfusion runs\`.`, { id: ref }),
+  runAmbiguous: (ref: string, ids: string[], more: boolean) =>
+    new AppError('RUN_AMBIGUOUS', `"${ref}" names several runs: ${ids.join(', ')}${more ? ', …' : ''}; give one's id.`, { ref, ids }),
   jobNotFound: (id: string) => new AppError('JOB_NOT_FOUND', `Job ${id} does not exist.`, { id }),
   jobFinished: (id: string, status: string) =>
     new AppError('JOB_FINISHED', `Job ${id} has already finished (${status}) and cannot be cancelled.`, { id, status }),

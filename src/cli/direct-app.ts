@@ -1,4 +1,4 @@
-import { startApp, type App } from '../app.js';
+import type { App } from '../app.js';
 import { loadConfig, type Config } from '../config.js';
 import { createLogger } from '../logger.js';
 
@@ -7,8 +7,12 @@ import { createLogger } from '../logger.js';
  * stdout holds only what the command prints, even when the start applies migrations or a job
  * it works logs its progress. `serve` and `worker` are servers and log to stdout.
  */
-export const startCliApp = (config: Config, options: { workJobs: boolean }) =>
-  startApp(config, { ...options, logger: createLogger(config.logLevel, process.stderr) });
+export async function startCliApp(config: Config, options: { workJobs: boolean }): Promise<App> {
+  // Imported here, not above: the database client and TF.js cost seconds to load, which a
+  // command sent to a running server (src/cli/remote) never needs.
+  const { startApp } = await import('../app.js');
+  return startApp(config, { ...options, logger: createLogger(config.logLevel, process.stderr) });
+}
 
 /** Opens the app for a command that acts on the database directly (export, gc, token), working no jobs. */
 export async function withDirectApp<T>(fn: (app: App) => Promise<T>): Promise<T> {

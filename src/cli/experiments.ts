@@ -3,6 +3,7 @@ import type { App } from '../app.js';
 import { loadConfig } from '../config.js';
 import type { Run } from '../db/generated/client.js';
 import { errors } from '../errors.js';
+import { resolveRefs, resolveRunRefs } from '../refs/input.js';
 import type { ExperimentPlacement } from '../experiments/service.js';
 import { ProgressLine } from './progress-line.js';
 import { placementOf } from './project-flag.js';
@@ -73,10 +74,10 @@ export async function sweepCommand(o: SweepFlags) {
     if (range) return { name, min: Number(range[1]), max: Number(range[2]), log: Boolean(range[3]) };
     return { name, values: spec.slice(at + 1).split(',').map(sweepValue) };
   });
-  await runExperiment(o, (app, placement) =>
+  await runExperiment(o, (app, placement, ids) =>
     app.services.experiments.startSweep(
       {
-        datasetId: o.dataset,
+        datasetId: ids.dataset,
         name: o.name,
         base: { ...baseInput(o), ...(o.head ? { head: o.head } : {}) },
         space,
@@ -99,7 +100,7 @@ export interface AblateFlags extends ExperimentFlags {
 
 /** `tagfusion ablate`: the paper's seven configurations, then Table 5. */
 export async function ablateCommand(o: AblateFlags) {
-  await runExperiment(o, (app, placement) => app.services.experiments.startAblation({ datasetId: o.dataset, name: o.name, base: baseInput(o), fusion: o.fusion, textHead: o.textHead, parallelism: o.parallelism }, placement));
+  await runExperiment(o, (app, placement, ids) => app.services.experiments.startAblation({ datasetId: ids.dataset, name: o.name, base: baseInput(o), fusion: o.fusion, textHead: o.textHead, parallelism: o.parallelism }, placement));
 }
 
 export interface PseudoLabelFlags extends ExperimentFlags {
@@ -113,11 +114,11 @@ export interface PseudoLabelFlags extends ExperimentFlags {
 
 /** `tagfusion pseudo-label`: rounds of pseudo-labelling, then the per-round table. */
 export async function pseudoLabelCommand(o: PseudoLabelFlags) {
-  await runExperiment(o, (app, placement) =>
+  await runExperiment(o, (app, placement, ids) =>
     app.services.experiments.startPseudoLabeling(
       {
-        datasetId: o.dataset,
-        unlabelledDatasetId: o.unlabelled,
+        datasetId: ids.dataset,
+        unlabelledDatasetId: ids.unlabelled,
         unlabelledSplit: o.split?.toUpperCase(),
         name: o.name,
         maxRounds: o.rounds,
@@ -145,17 +146,19 @@ export async function compareEncodersCommand(o: CompareEncodersFlags) {
     const [id, path] = e.split('=');
     return { id, path: path || undefined };
   });
-  await runExperiment(o, (app, placement) => app.services.experiments.startModelComparison({ datasetId: o.dataset, name: o.name, head: o.head, encoders, modality: o.modality, base: baseInput(o), parallelism: o.parallelism }, placement));
+  await runExperiment(o, (app, placement, ids) => app.services.experiments.startModelComparison({ datasetId: ids.dataset, name: o.name, head: o.head, encoders, modality: o.modality, base: baseInput(o), parallelism: o.parallelism }, placement));
 }
 
 /**
  * Starts an experiment in this process (it works the jobs too), draws its progress, and prints
  * its table (Markdown, CSV with --csv) or, with --json, the run, its outcome and table.
  */
-async function runExperiment(o: ExperimentFlags, start: (app: App, placement: ExperimentPlacement) => Promise<Run>) {
+async function runExperiment<F extends ExperimentFlags>(o: F, start: (app: App, placement: ExperimentPlacement, ids: F & { unlabelled?: string }) => Promise<Run>) {
   const app = await startCliApp(loadConfig(), { workJobs: true });
   try {
-    const run = await start(app, await placementOf(app, o.project));
+    // Names become ids here, once, for whichever experiment starts (src/refs: `-d comp5329@2` works).
+    const refs = await resolveRefs(app.services, { datasetId: o.dataset, unlabelledDatasetId: (o as Partial<PseudoLabelFlags>).unlabelled });
+    const run = await start(app, await placementOf(app, o.project), { ...o, dataset: refs.datasetId!, unlabelled: refs.unlabelledDatasetId ?? undefined });
     const job = (await app.services.jobs.list({ runId: run.id }, 1))[0];
     const bar = o.json ? undefined : new ProgressLine(process.stderr);
     const stop = app.events.onEvent((e) => {
@@ -194,7 +197,7 @@ export interface CompareRunsFlags {
 export async function compareRunsCommand(o: CompareRunsFlags) {
   const app = await startCliApp(loadConfig(), { workJobs: false });
   try {
-    const c = await app.services.comparisons.compare(o.runs, o.last ? 'LAST' : 'BEST', { name: o.metric ?? 'microF1', split: 'val' });
+    const c = await app.services.comparisons.compare(await resolveRunRefs(app.services, o.runs), o.last ? 'LAST' : 'BEST', { name: o.metric ?? 'microF1', split: 'val' });
     const params = c.params.filter((p) => p.differs);
     if (o.json) {
       process.stdout.write(JSON.stringify({ runs: c.runs.map((r) => r.id), epochs: c.epochs, params, metrics: c.metrics }, null, 2) + '\n');

@@ -6,10 +6,11 @@ import { ablateCommand, compareEncodersCommand, compareRunsCommand, pseudoLabelC
 import { exportCommand } from './export.js';
 import { daysArgument, gcCommand } from './gc.js';
 import { importCommand } from './import.js';
+import { datasetsCommand } from './datasets.js';
+import { runsCommand } from './runs.js';
 import { modelsCommand, promoteCommand, registerCommand } from './models.js';
 import { predictCommand } from './predict.js';
 import { tokenCreateCommand, tokenListCommand, tokenRevokeCommand } from './token.js';
-import { migrateCommand, serveCommand, workerCommand } from './serve.js';
 import { extractCommand, trainCommand } from './train.js';
 
 const program = new Command()
@@ -23,11 +24,11 @@ program
   .command('serve')
   .description('serve the GraphQL API and dashboards, and work queued jobs')
   .option('--no-work', 'do not work jobs in this process (API only)')
-  .action(serveCommand);
+  .action(async (o) => (await import('./serve.js')).serveCommand(o));
 
-program.command('worker').description('work queued jobs (share a PostgreSQL server with the API servers)').action(workerCommand);
+program.command('worker').description('work queued jobs (share a PostgreSQL server with the API servers)').action(async () => (await import('./serve.js')).workerCommand());
 
-program.command('migrate').description('apply database migrations and exit').action(migrateCommand);
+program.command('migrate').description('apply database migrations and exit').action(async () => (await import('./serve.js')).migrateCommand());
 
 program
   .command('import')
@@ -50,7 +51,7 @@ const num = (v: string) => {
 program
   .command('extract')
   .description('compute (or find cached) features of a dataset for one encoder')
-  .requiredOption('-d, --dataset <id>', 'dataset version id')
+  .requiredOption('-d, --dataset <ref>', 'dataset: name (latest version), name@version or id')
   .requiredOption('-e, --encoder <id>', 'encoder id (see the encoders query)')
   .option('--path <dir>', 'local folder of the encoder model')
   .option('--hub <id>', 'Hugging Face hub id of the encoder model (needs network)')
@@ -62,7 +63,7 @@ program
 program
   .command('train')
   .description('train a head or fusion module on cached features and print its validation metrics')
-  .requiredOption('-d, --dataset <id>', 'dataset version id')
+  .requiredOption('-d, --dataset <ref>', 'dataset: name (latest version), name@version or id')
   .requiredOption('--head <kind>', 'vision, text, fm1, fcnn, fm2, xattn or fm3')
   .option('--name <name>', 'run name')
   .option('--project <name|id>', 'project the run goes into (default: Default)')
@@ -98,10 +99,22 @@ const whole = (v: string) => {
 
 program.command('models').description('list registered models with their versions and aliases').option('--json', 'print the result as JSON').action(modelsCommand);
 
+program.command('datasets').description('list dataset versions (a name or name@version works wherever a dataset id does)').option('--json', 'print the result as JSON').action(datasetsCommand);
+
+program
+  .command('runs')
+  .description('list runs, newest first (a unique run name or the start of an id works wherever a run id does)')
+  .option('-d, --dataset <ref>', 'only runs of this dataset: name, name@version or id')
+  .option('--project <name|id>', 'only runs of this project')
+  .option('--status <list>', 'only these statuses, comma-separated: queued, running, succeeded, failed, cancelled')
+  .option('--limit <n>', 'at most this many runs', whole, 20)
+  .option('--json', 'print the result as JSON')
+  .action(runsCommand);
+
 program
   .command('register')
   .description("register a finished training run's model artifact as the next version of a model")
-  .requiredOption('--run <id>', 'finished training run')
+  .requiredOption('--run <ref>', 'finished training run: id, unique name or id start')
   .requiredOption('--model <name>', 'registered model (created when new)')
   .option('--description <text>', "the version's description (the model's too when this creates the model)")
   .option('--json', 'print the result as JSON')
@@ -122,7 +135,7 @@ program
   .command('predict')
   .description('predict a dataset (or one split) with a registered model and write the submission file (ImageID,Labels)')
   .requiredOption('--model <ref>', 'name@alias or name/version')
-  .requiredOption('-d, --dataset <id>', 'dataset version id')
+  .requiredOption('-d, --dataset <ref>', 'dataset: name (latest version), name@version or id')
   .option('--split <split>', 'train, val or unlabelled (default: every sample)')
   .requiredOption('-o, --out <file>', 'where to write the submission CSV')
   .option('--json', 'print the result as JSON')
@@ -137,7 +150,7 @@ const encoderFlags = (c: Command) =>
 
 const experimentFlags = (c: Command) =>
   encoderFlags(c)
-    .requiredOption('-d, --dataset <id>', 'labelled dataset version id')
+    .requiredOption('-d, --dataset <ref>', 'labelled dataset: name (latest version), name@version or id')
     .option('--name <name>', 'experiment name')
     .option('--project <name|id>', 'project the experiment and its trials go into (default: Default)')
     .option('--epochs <n>', 'epochs of every trial', whole)

@@ -2,6 +2,9 @@ import { startCliApp } from './direct-app.js';
 import type { App } from '../app.js';
 import { loadConfig } from '../config.js';
 import { cliActor } from '../registry/actor.js';
+import { resolveRefs } from '../refs/input.js';
+import { remoteModels, type ModelListing } from './remote/models.js';
+import { remoteApi } from './remote/target.js';
 
 /** Opens the app without working jobs: webhook deliveries queued here are sent by a server or worker. */
 async function withApp<T>(fn: (app: App) => Promise<T>): Promise<T> {
@@ -16,45 +19,53 @@ async function withApp<T>(fn: (app: App) => Promise<T>): Promise<T> {
 const print = (json: boolean, value: unknown, text: string) => process.stdout.write(json ? JSON.stringify(value, null, 2) + '\n' : text);
 const f4 = (v: unknown) => (typeof v === 'number' ? v.toFixed(4) : '-');
 
-/** `tagfusion models`: every registered model with its versions and aliases. */
+/** `tagfusion models`: every registered model with its versions and aliases, through a running server when there is one. */
 export async function modelsCommand(o: { json?: boolean }) {
-  await withApp(async (app) => {
-    const { registry } = app.services;
-    const models = [];
-    for (let offset = 0; ; offset += 500) {
-      const page = await registry.listModels(undefined, 500, offset);
-      models.push(...page.rows);
-      if (!page.hasMore) break;
-    }
-    const ids = models.map((m) => m.id);
-    const [versions, aliases] = await Promise.all([registry.versions(ids), registry.aliases(ids)]);
-    const out = models.map((m) => ({
-      name: m.name,
-      description: m.description,
-      tags: m.tags,
-      aliases: aliases.filter((a) => a.modelId === m.id).map((a) => ({ alias: a.alias, version: a.version.version, protected: a.protected })),
-      versions: versions
-        .filter((v) => v.modelId === m.id)
-        .map((v) => ({ version: v.version, description: v.description, runId: v.runId, createdAt: v.createdAt, createdBy: v.createdBy, val: (v.metrics as { val?: Record<string, number> }).val ?? {}, tags: v.tags })),
-    }));
-    const text = out.length
-      ? out
-          .map((m) => {
-            const head = `${m.name}${m.description ? ` (${m.description})` : ''}: ${m.versions.length} version${m.versions.length === 1 ? '' : 's'}`;
-            const aliasLine = m.aliases.length ? `\n  aliases: ${m.aliases.map((a) => `${a.alias} → v${a.version}${a.protected ? ' (protected)' : ''}`).join(', ')}` : '';
-            const rows = m.versions.map((v) => `\n  v${v.version}  run ${v.runId ?? '-'}  val macro-F1 ${f4(v.val.macroF1)}  micro-F1 ${f4(v.val.microF1)}  ${v.createdAt.toISOString().slice(0, 19)}  by ${v.createdBy ?? '-'}`);
-            return head + aliasLine + rows.join('');
-          })
-          .join('\n') + '\n'
-      : 'no registered models\n';
-    print(Boolean(o.json), out, text);
-  });
+  const api = remoteApi();
+  const out = api ? await remoteModels(api) : await withApp(localModels);
+  print(Boolean(o.json), out, modelsText(out));
+}
+
+/** The listing read from the services in this process. */
+async function localModels(app: App): Promise<ModelListing[]> {
+  const { registry } = app.services;
+  const models = [];
+  for (let offset = 0; ; offset += 500) {
+    const page = await registry.listModels(undefined, 500, offset);
+    models.push(...page.rows);
+    if (!page.hasMore) break;
+  }
+  const ids = models.map((m) => m.id);
+  const [versions, aliases] = await Promise.all([registry.versions(ids), registry.aliases(ids)]);
+  return models.map((m) => ({
+    name: m.name,
+    description: m.description,
+    tags: m.tags,
+    aliases: aliases.filter((a) => a.modelId === m.id).map((a) => ({ alias: a.alias, version: a.version.version, protected: a.protected })),
+    versions: versions
+      .filter((v) => v.modelId === m.id)
+      .map((v) => ({ version: v.version, description: v.description, runId: v.runId, createdAt: v.createdAt, createdBy: v.createdBy, val: (v.metrics as { val?: Record<string, number> }).val ?? {}, tags: v.tags })),
+  }));
+}
+
+/** The text form of the listing. */
+export function modelsText(out: ModelListing[]): string {
+  return out.length
+    ? out
+        .map((m) => {
+          const head = `${m.name}${m.description ? ` (${m.description})` : ''}: ${m.versions.length} version${m.versions.length === 1 ? '' : 's'}`;
+          const aliasLine = m.aliases.length ? `\n  aliases: ${m.aliases.map((a) => `${a.alias} → v${a.version}${a.protected ? ' (protected)' : ''}`).join(', ')}` : '';
+          const rows = m.versions.map((v) => `\n  v${v.version}  run ${v.runId ?? '-'}  val macro-F1 ${f4(v.val.macroF1)}  micro-F1 ${f4(v.val.microF1)}  ${new Date(v.createdAt).toISOString().slice(0, 19)}  by ${v.createdBy ?? '-'}`);
+          return head + aliasLine + rows.join('');
+        })
+        .join('\n') + '\n'
+    : 'no registered models\n';
 }
 
 /** `tagfusion register`: a finished run's artifact becomes the model's next version. */
 export async function registerCommand(o: { run: string; model: string; description?: string; json?: boolean }) {
   await withApp(async (app) => {
-    const { version, created } = await app.services.registry.registerVersion(cliActor(), { runId: o.run, model: o.model, description: o.description });
+    const { version, created } = await app.services.registry.registerVersion(cliActor(), await resolveRefs(app.services, { runId: o.run, model: o.model, description: o.description }));
     const val = (version.metrics as { val?: Record<string, number> }).val ?? {};
     const text = created
       ? `registered ${o.model} version ${version.version} from run ${o.run}  (val macro-F1 ${f4(val.macroF1)}, sha256 ${version.artifactChecksum?.slice(0, 12)}…)\n`

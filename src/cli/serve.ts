@@ -3,6 +3,7 @@ import { loadConfig } from '../config.js';
 import { redactUrl } from '../logger.js';
 import { startHttpServer } from '../server/http.js';
 import { startMetricsServer } from '../server/metrics-server.js';
+import { advertiseServerUrl } from '../server/url-file.js';
 
 /**
  * On SIGINT/SIGTERM: stops taking requests, drains jobs (stop claiming, let running ones finish
@@ -37,6 +38,8 @@ export async function serveCommand(options: { work: boolean }) {
   const config = { ...loaded, jobCpuPriority: loaded.jobCpuPriority ?? 'idle' } as const;
   const app = await startApp(config, { workJobs: options.work });
   const http = await startHttpServer(app);
+  // For a CLI started on this data folder: it sends its commands here instead of opening the folder.
+  process.once('exit', advertiseServerUrl(config.dataDir, http.url));
   app.log.info(
     {
       url: http.url,

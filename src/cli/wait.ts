@@ -17,7 +17,7 @@ export async function waitWithProgress(app: App, jobId: string, quiet: boolean):
 }
 
 /** Reports a job that did not succeed and sets the exit code; returns false then. */
-export function succeeded(job: Job, what: string): boolean {
+export function succeeded(job: Pick<Job, 'status' | 'error' | 'message'>, what: string): boolean {
   if (job.status === 'SUCCEEDED') return true;
   process.stderr.write(`tagfusion: ${what} ${job.status.toLowerCase()}: ${job.error ?? job.message ?? ''}\n`);
   process.exitCode = 2;

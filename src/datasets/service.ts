@@ -8,6 +8,7 @@ import { parseImportInput, type ImportPayload } from './import-input.js';
 import { importDatasetJob } from './import-job.js';
 import { confinedPath, importRoots } from './paths.js';
 import * as repo from './repository.js';
+import { findDatasetRef, resolveDatasetRef } from '../refs/dataset-ref.js';
 
 /** Datasets: import (as a job), versions, classes, samples, rejected records. */
 export class DatasetService {
@@ -39,6 +40,10 @@ export class DatasetService {
   }
 
   find = (id: string) => repo.findDataset(this.db.prisma, id);
+  /** The id of a version typed as id, `name` (latest) or `name@version`; DATASET_NOT_FOUND with hints otherwise (src/refs). */
+  resolveRef = (ref: string) => resolveDatasetRef(this.db.prisma, ref);
+  /** As resolveRef, undefined when nothing matches. */
+  findRef = (ref: string) => findDatasetRef(this.db.prisma, ref);
   sampleImagePath = (datasetId: string, imageId: string) => repo.findSampleImagePath(this.db.prisma, datasetId, imageId);
   list = (name?: string) => repo.listDatasets(this.db.prisma, name);
   classes = (datasetIds: readonly string[]) => repo.listClasses(this.db.prisma, datasetIds);

@@ -127,7 +127,8 @@ function isAlive(h: Holder): boolean {
   return start === h.start;
 }
 
-function pidExists(pid: number): boolean {
+/** Whether a process with this pid exists (one we may not signal exists too). */
+export function pidExists(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

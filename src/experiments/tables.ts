@@ -4,6 +4,7 @@ import type { EncoderSpec } from '../ml/encoders/registry.js';
 import { ABLATION_CONFIGS, describeValue } from './plan.js';
 import { parseExperimentInput, ROUND_KIND, type ExperimentKind } from './input.js';
 import { STOPPED_EARLY } from './sweep.js';
+import { SHORT_RUN_ID } from '../refs/run-ref.js';
 
 /** A result table: a header row and rows of cells (numbers stay numbers until rendered). */
 export interface Table {
@@ -14,6 +15,8 @@ export interface Table {
 
 type Summary = { val?: Record<string, number>; seconds?: number; parameters?: number; encoderParameters?: number; epochsRun?: number; bestEpoch?: number };
 const summaryOf = (r: Run) => (r.summary ?? {}) as Summary;
+/** A trial's run as the tables print it: the start of its id, which every command taking a run accepts back (src/refs/run-ref.ts). */
+const runLabel = (r: Run) => r.id.slice(0, SHORT_RUN_ID);
 const trialKey = (r: Run & { params: { key: string; valueText: string }[] }) => r.params.find((p) => p.key === 'trial')?.valueText;
 
 /** The experiment's result shaped like the paper's tables (1: encoders, 2/3: hyperparameters, 5: ablation). */
@@ -28,13 +31,13 @@ export async function experimentTable(prisma: PrismaClient, experiment: Run): Pr
     const metric = `${input.objective.split} ${input.objective.metric}`;
     return {
       title: `Sweep (${input.strategy}, ${children.length} trials): ${metric} per hyperparameter setting`,
-      columns: ['Trial', ...names, metric, 'Val loss', 'Epochs', 'Time (s)', 'Status'],
+      columns: ['Trial', ...names, metric, 'Val loss', 'Epochs', 'Time (s)', 'Status', 'Run'],
       rows: children.map((r) => {
         const config = r.config as Record<string, unknown>;
         const s = summaryOf(r);
         const stopped = r.params.find((p) => p.key === STOPPED_EARLY);
         const value = (r.summary as Record<string, Record<string, number>> | null)?.[input.objective.split]?.[input.objective.metric];
-        return [trialKey(r) ?? r.id, ...names.map((n) => describeValue(valueAt(config, n))), value ?? null, s.val?.loss ?? null, s.epochsRun ?? null, round(s.seconds, 1), stopped ? 'stopped early' : r.status.toLowerCase()];
+        return [trialKey(r) ?? r.id, ...names.map((n) => describeValue(valueAt(config, n))), value ?? null, s.val?.loss ?? null, s.epochsRun ?? null, round(s.seconds, 1), stopped ? 'stopped early' : r.status.toLowerCase(), runLabel(r)];
       }),
     };
   }
@@ -43,7 +46,7 @@ export async function experimentTable(prisma: PrismaClient, experiment: Run): Pr
     const sets = await prisma.featureSet.findMany({ where: { datasetId: experiment.datasetId ?? undefined, variant: 'original' } });
     return {
       title: `Model comparison: ${input.head} head per encoder (Table 1)`,
-      columns: ['Encoder', 'Encoder parameters', 'Head parameters', 'Extraction (s)', 'Training (s)', 'Val micro-F1', 'Val macro-F1', 'Val loss', 'Status'],
+      columns: ['Encoder', 'Encoder parameters', 'Head parameters', 'Extraction (s)', 'Training (s)', 'Val micro-F1', 'Val macro-F1', 'Val loss', 'Status', 'Run'],
       rows: children.map((r) => {
         const s = summaryOf(r);
         const enc = ((r.summary as { encoders?: Record<string, { id: string; version: string } | undefined> } | null)?.encoders ?? {}) as Record<string, { id: string; version: string } | undefined>;
@@ -52,7 +55,7 @@ export async function experimentTable(prisma: PrismaClient, experiment: Run): Pr
         const encoder = text ? enc.text : enc.image;
         const spec = text ? config.textEncoder : config.visionEncoder;
         const extraction = sets.find((f) => f.encoderId === encoder?.id && f.encoderVersion === encoder?.version)?.seconds;
-        return [spec ? encoderLabel(spec) : (encoder?.id ?? '?'), s.encoderParameters ?? null, s.parameters ?? null, round(extraction, 1), round(s.seconds, 1), s.val?.microF1 ?? null, s.val?.macroF1 ?? null, s.val?.loss ?? null, r.status.toLowerCase()];
+        return [spec ? encoderLabel(spec) : (encoder?.id ?? '?'), s.encoderParameters ?? null, s.parameters ?? null, round(extraction, 1), round(s.seconds, 1), s.val?.microF1 ?? null, s.val?.macroF1 ?? null, s.val?.loss ?? null, r.status.toLowerCase(), runLabel(r)];
       }),
     };
   }
@@ -60,12 +63,12 @@ export async function experimentTable(prisma: PrismaClient, experiment: Run): Pr
     const byKey = new Map(children.map((r) => [trialKey(r), r]));
     return {
       title: 'Ablation of the fusion modules (Table 5)',
-      columns: ['Configuration', 'Val micro-F1', 'Val macro-F1', 'Val samples-F1', 'Train micro-F1', 'Val loss', 'Time (s)', 'Parameters', 'Status'],
+      columns: ['Configuration', 'Val micro-F1', 'Val macro-F1', 'Val samples-F1', 'Train micro-F1', 'Val loss', 'Time (s)', 'Parameters', 'Status', 'Run'],
       rows: ABLATION_CONFIGS.map((c) => {
         const r = byKey.get(c.key);
-        if (!r) return [c.label, null, null, null, null, null, null, null, 'not run'];
+        if (!r) return [c.label, null, null, null, null, null, null, null, 'not run', null];
         const s = summaryOf(r);
-        return [c.label, s.val?.microF1 ?? null, s.val?.macroF1 ?? null, s.val?.samplesF1 ?? null, trainF1.get(r.id) ?? null, s.val?.loss ?? null, round(s.seconds, 1), s.parameters ?? null, r.status.toLowerCase()];
+        return [c.label, s.val?.microF1 ?? null, s.val?.macroF1 ?? null, s.val?.samplesF1 ?? null, trainF1.get(r.id) ?? null, s.val?.loss ?? null, round(s.seconds, 1), s.parameters ?? null, r.status.toLowerCase(), runLabel(r)];
       }),
     };
   }

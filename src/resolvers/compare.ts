@@ -1,4 +1,5 @@
 import type { RunComparison } from '../runs/compare.js';
+import { resolveRunRefs } from '../refs/input.js';
 import type { Resolvers } from './__generated__/types.js';
 
 // The parent of RunComparison's fields is the service's RunComparison object, whose class F1
@@ -7,8 +8,8 @@ const comparison = (parent: unknown) => parent as RunComparison;
 
 export const compareResolvers: Resolvers = {
   Query: {
-    compareRuns: (_, { ids, summary, metric }, { services }) => services.comparisons.compare(ids, summary ?? 'BEST', metric ?? undefined) as never,
-    leaderboard: (_, { datasetId, metric, filter, first }, { services }) => services.comparisons.leaderboard(datasetId, metric, filter ?? {}, first ?? 20),
+    compareRuns: async (_, { ids, summary, metric }, { services }) => services.comparisons.compare(await resolveRunRefs(services, ids), summary ?? 'BEST', metric ?? undefined) as never,
+    leaderboard: async (_, { datasetId, metric, filter, first }, { services }) => services.comparisons.leaderboard(await services.datasets.resolveRef(datasetId), metric, filter ?? {}, first ?? 20),
   },
   RunComparison: {
     classIds: async (c, { split }) => (await comparison(c).classF1(split)).classIds,

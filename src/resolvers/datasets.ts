@@ -3,7 +3,11 @@ import type { Resolvers } from './__generated__/types.js';
 export const datasetResolvers: Resolvers = {
   Query: {
     datasets: (_, { name }, { services }) => services.datasets.list(name ?? undefined),
-    dataset: (_, { id }, { loaders }) => loaders.dataset.load(id),
+    // By id, `name` (latest version) or `name@version`; null when nothing matches.
+    dataset: async (_, { id }, { loaders, services }) => {
+      const found = await services.datasets.findRef(id);
+      return found ? loaders.dataset.load(found) : null;
+    },
   },
   Mutation: {
     importDataset: (_, { input }, { services }) => services.datasets.importDataset(input),

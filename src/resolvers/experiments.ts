@@ -1,4 +1,5 @@
 import type { AppEvent } from '../events/bus.js';
+import { resolveRefs } from '../refs/input.js';
 import { normaliseTrainingNames } from '../training/input.js';
 import type { Resolvers } from './__generated__/types.js';
 
@@ -12,15 +13,25 @@ const headName = (v: string | null | undefined) => (v == null ? undefined : Stri
 export const experimentResolvers: Resolvers = {
   Mutation: {
     // The project is where the runs go, kept apart from the input that the run's config stores.
-    startSweep: (_, { input: { projectId, ...input } }, { services }) =>
-      services.experiments.startSweep(
+    startSweep: async (_, { input: { projectId, ...refs } }, { services }) => {
+      const input = await resolveRefs(services, refs);
+      return services.experiments.startSweep(
         strip({ ...input, strategy: lower(input.strategy), space: input.space.map((p) => strip(p)), objective: input.objective && strip(input.objective), earlyTermination: input.earlyTermination && strip(input.earlyTermination) }),
         { projectId },
-      ),
-    startModelComparison: (_, { input: { projectId, ...input } }, { services }) =>
-      services.experiments.startModelComparison(strip({ ...input, head: headName(input.head), encoders: input.encoders.map((e) => strip(e)) }), { projectId }),
-    startAblation: (_, { input: { projectId, ...input } }, { services }) => services.experiments.startAblation(strip({ ...input, fusion: lower(input.fusion), textHead: headName(input.textHead) }), { projectId }),
-    startPseudoLabeling: (_, { input: { projectId, ...input } }, { services }) => services.experiments.startPseudoLabeling(strip({ ...input, objective: input.objective && strip(input.objective) }), { projectId }),
+      );
+    },
+    startModelComparison: async (_, { input: { projectId, ...refs } }, { services }) => {
+      const input = await resolveRefs(services, refs);
+      return services.experiments.startModelComparison(strip({ ...input, head: headName(input.head), encoders: input.encoders.map((e) => strip(e)) }), { projectId });
+    },
+    startAblation: async (_, { input: { projectId, ...refs } }, { services }) => {
+      const input = await resolveRefs(services, refs);
+      return services.experiments.startAblation(strip({ ...input, fusion: lower(input.fusion), textHead: headName(input.textHead) }), { projectId });
+    },
+    startPseudoLabeling: async (_, { input: { projectId, ...refs } }, { services }) => {
+      const input = await resolveRefs(services, refs);
+      return services.experiments.startPseudoLabeling(strip({ ...input, objective: input.objective && strip(input.objective) }), { projectId });
+    },
     cancelExperiment: (_, { id }, { services }) => services.experiments.cancel(id),
   },
   Subscription: {

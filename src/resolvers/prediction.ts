@@ -1,4 +1,5 @@
 import type { PredictionSet } from '../db/generated/client.js';
+import { resolveRefs } from '../refs/input.js';
 import type { Resolvers } from './__generated__/types.js';
 
 // Resolvers return Prisma rows for PredictionSet (fields below fill in the rest); codegen has no
@@ -13,7 +14,7 @@ export const predictionResolvers: Resolvers = {
       services.predictions.listSets({ datasetId: datasetId ?? undefined }, Math.min(200, Math.max(1, first ?? 20)), Math.max(0, offset ?? 0)) as never,
   },
   Mutation: {
-    predictDataset: (_, { model, datasetId, split }, { services, actor }) => services.predictions.predictDataset({ model, datasetId, split }, actor) as never,
+    predictDataset: async (_, { model, datasetId, split }, { services, actor }) => services.predictions.predictDataset(await resolveRefs(services, { model, datasetId, split }), actor) as never,
   },
   PredictionSet: {
     model: (s, _, { services }) => services.predictions.setModel(row(s)),

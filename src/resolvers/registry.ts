@@ -1,4 +1,5 @@
 import DataLoader from 'dataloader';
+import { resolveRefs } from '../refs/input.js';
 import type { Services } from '../app.js';
 import type { AuditLog, ModelAlias, RegisteredModel, WebhookDelivery } from '../db/generated/client.js';
 import type { AppEvent } from '../events/bus.js';
@@ -84,7 +85,7 @@ export const registryResolvers: Resolvers = {
     webhook: (_, { id }, { services }) => services.webhooks.get(id).catch(() => null) as never,
   },
   Mutation: {
-    registerModelVersion: (_, { input }, { services, actor }) => services.registry.registerVersion(actor, input) as never,
+    registerModelVersion: async (_, { input }, { services, actor }) => services.registry.registerVersion(actor, await resolveRefs(services, input)) as never,
     moveAlias: async (_, { input }, { services, actor }) => {
       const move = await services.registry.moveAlias(actor, input);
       return { ...move, model: model(move.model), alias: alias(move.alias) } as never;

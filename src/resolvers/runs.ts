@@ -22,7 +22,8 @@ export const runResolvers: Resolvers = {
       const offset = decodeCursor(after);
       const { projectId, ...rest } = filter ?? {};
       const projectIds = projectId == null ? null : [parseInput(projectIdInput, projectId)];
-      const page = await services.runs.list({ ...rest, projectIds }, orderBy ?? null, first ?? 50, offset);
+      const datasetId = rest.datasetId == null ? rest.datasetId : await services.datasets.resolveRef(rest.datasetId);
+      const page = await services.runs.list({ ...rest, datasetId, projectIds }, orderBy ?? null, first ?? 50, offset);
       const edges = page.runs.map((node, i) => ({ cursor: encodeCursor(offset + i + 1), node }));
       return {
         edges,

@@ -1,4 +1,5 @@
 import { ENCODER_KINDS } from '../ml/encoders/registry.js';
+import { resolveRefs } from '../refs/input.js';
 import { normaliseTrainingNames } from '../training/input.js';
 import type { Resolvers } from './__generated__/types.js';
 
@@ -9,13 +10,16 @@ export const trainingResolvers: Resolvers = {
     encoders: () => Object.entries(ENCODER_KINDS).map(([id, k]) => ({ id, modality: k.modality, fitted: k.fitted({ id }), needsWeights: k.needsWeights, description: k.description })),
   },
   Mutation: {
-    extractFeatures: (_, { input }, { services }) => services.features.extractFeatures({ ...input, encoder: { ...input.encoder, options: input.encoder.options as Record<string, unknown> | null } }),
-    startTraining: (_, { input: { projectId, ...input } }, { services }) =>
+    extractFeatures: async (_, { input }, { services }) =>
+      services.features.extractFeatures(await resolveRefs(services, { ...input, encoder: { ...input.encoder, options: input.encoder.options as Record<string, unknown> | null } })),
+    startTraining: async (_, { input: { projectId, ...refs } }, { services }) => {
+      const input = await resolveRefs(services, refs);
       // GraphQL enums are upper case; the service speaks the CLI's lower-case names.
-      services.training.startTraining(
+      return services.training.startTraining(
         normaliseTrainingNames(strip({ ...input, earlyStopping: input.earlyStopping && strip(input.earlyStopping), augmentation: input.augmentation && strip(input.augmentation) })),
         { projectId },
-      ),
+      );
+    },
   },
   Dataset: {
     featureSets: (d, _, { loaders }) => loaders.featureSets.load(d.id),

@@ -11,6 +11,7 @@ import { epochInput, newRunInput, reopenInput, type NewRunInput } from './input.
 import { isFinished } from './lifecycle.js';
 import type { RunFilter, RunOrder } from './query.js';
 import * as repo from './repository.js';
+import { resolveRunRef } from '../refs/run-ref.js';
 import { writeGateOf, type WriteGateOptions } from './write-gate.js';
 
 const MAX_PAGE = 500;
@@ -44,6 +45,9 @@ export class RunService {
     if (run.parentId) await this.get(run.parentId);
     return repo.createRun(this.db.prisma, run);
   }
+
+  /** The id of a run typed as id, unique name or id start; RUN_NOT_FOUND or RUN_AMBIGUOUS otherwise (src/refs). */
+  resolveRef = (ref: string) => resolveRunRef(this.db.prisma, ref);
 
   async get(id: string): Promise<Run> {
     const run = await this.db.prisma.run.findUnique({ where: { id } });

@@ -25,11 +25,17 @@ describe('tagfusion sweep and compare', () => {
   afterAll(async () => db?.drop());
 
   it('runs a sweep and prints its table; compares its runs side by side', async () => {
-    const { stdout } = await cli(['sweep', '-d', datasetId, '--head', 'text', '--epochs', '2', '-p', 'learningRate=0.05,0.01', '-p', 'optimizer=adam,adamw', '--csv']);
+    // The dataset by name (its latest version) works where its id does.
+    const { stdout } = await cli(['sweep', '-d', 'cli-experiments', '--head', 'text', '--epochs', '2', '-p', 'learningRate=0.05,0.01', '-p', 'optimizer=adam,adamw', '--csv']);
     const [status, , ...table] = stdout.trim().split('\n');
     expect(status).toMatch(/^sweep \S+ {2}SUCCEEDED$/);
-    expect(table[0].trim()).toBe('Trial,learningRate,optimizer,val microF1,Val loss,Epochs,Time (s),Status');
+    expect(table[0].trim()).toBe('Trial,learningRate,optimizer,val microF1,Val loss,Epochs,Time (s),Status,Run');
     expect(table.slice(1).map((l) => l.split(',').slice(0, 3).join(','))).toEqual(['t0,0.05,adam', 't1,0.05,adamw', 't2,0.01,adam', 't3,0.01,adamw']);
+    // Each trial's run, as printed, is accepted back wherever a run id is (here: compare).
+    const printed = table.slice(1).map((l) => l.trim().split(',').at(-1)!);
+    expect(printed.every((id) => /^[0-9a-f]{8}$/.test(id))).toBe(true);
+    const byPrinted = JSON.parse((await cli(['compare', '--runs', ...printed.slice(0, 2), '--json'])).stdout);
+    expect(byPrinted.runs.map((id: string) => id.slice(0, 8))).toEqual(printed.slice(0, 2));
 
     const json = JSON.parse((await cli(['sweep', '-d', datasetId, '--head', 'text', '--epochs', '1', '-p', 'batchSize=16,32', '--json'])).stdout);
     expect(json).toMatchObject({ kind: 'sweep', status: 'SUCCEEDED', summary: { plannedTrials: 2, trials: 2, succeeded: 2 } });

@@ -77,10 +77,10 @@ describe.each(DB_KINDS)('experiments through the API (%s)', (kind) => {
     expect(sub.events.some((e) => e.experimentEvents.running > 0)).toBe(true);
     // The table: one row per trial with the swept values and the objective.
     const lines = run.csv.trim().split('\r\n');
-    expect(lines[0]).toBe('Trial,learningRate,optimizer,val microF1,Val loss,Epochs,Time (s),Status');
+    expect(lines[0]).toBe('Trial,learningRate,optimizer,val microF1,Val loss,Epochs,Time (s),Status,Run');
     expect(lines).toHaveLength(5);
     const t0 = run.children.find((c: any) => param(c, 'trial') === 't0');
-    expect(lines).toContain(`t0,0.05,adam,${t0.summary.val.microF1},${t0.summary.val.loss},3,${lines.find((l: string) => l.startsWith('t0,'))!.split(',')[6]},succeeded`);
+    expect(lines).toContain(`t0,0.05,adam,${t0.summary.val.microF1},${t0.summary.val.loss},3,${lines.find((l: string) => l.startsWith('t0,'))!.split(',')[6]},succeeded,${t0.id.slice(0, 8)}`);
     expect(run.markdown).toMatch(/^\*\*Sweep \(grid, 4 trials\)/);
     expect(run.markdown).toContain('| t3 | 0.001 | adamw |');
   });
@@ -118,7 +118,7 @@ describe.each(DB_KINDS)('experiments through the API (%s)', (kind) => {
     expect(run.children.map((c: any) => c.name)).toEqual(['vision on onnx', 'vision on onnx']);
     expect(run.children.map((c: any) => param(c, 'visionEncoder'))).toEqual(['onnx', 'onnx']);
     const lines = run.csv.trim().split('\r\n');
-    expect(lines[0]).toBe('Encoder,Encoder parameters,Head parameters,Extraction (s),Training (s),Val micro-F1,Val macro-F1,Val loss,Status');
+    expect(lines[0]).toBe('Encoder,Encoder parameters,Head parameters,Extraction (s),Training (s),Val micro-F1,Val macro-F1,Val loss,Status,Run');
     expect(lines).toHaveLength(3);
     const cells = lines[1].split(',');
     expect(cells[0]).toMatch(/^onnx \(tagfusion-colour-/); // the folder tells the two apart
@@ -143,7 +143,7 @@ describe.each(DB_KINDS)('experiments through the API (%s)', (kind) => {
     const rows = run.csv.trim().split('\r\n').map((l: string) => l.split(','));
     expect(rows.map((r: string[]) => r[0])).toEqual(['Configuration', 'Vision only', 'Text only', 'FM1 (vision + text)', '+FCNN', 'FM2 (FM1 + FCNN)', '+Cross-attention FCNN', 'FM3 (FM1 + cross-attention)']);
     expect(Number(rows[3][1])).toBe(byTrial.fm1.summary.val.microF1);
-    expect(rows.slice(1).every((r: string[]) => r.at(-1) === 'succeeded' && r[1] !== '')).toBe(true);
+    expect(rows.slice(1).every((r: string[]) => r.at(-2) === 'succeeded' && r[1] !== '')).toBe(true);
   });
 
   it('pseudo-labels an unlabelled dataset round by round and stops when validation stops improving', async () => {

@@ -38,7 +38,8 @@ export interface ServerProcess {
 }
 
 /** Starts the built CLI (`tagfusion serve`) as its own process and waits until it answers. */
-export async function startServerProcess(env: Record<string, string>, port: number): Promise<ServerProcess> {
+/** `readyMs`: how long it may take to answer (a loaded machine starts slowly). */
+export async function startServerProcess(env: Record<string, string>, port: number, readyMs = 30_000): Promise<ServerProcess> {
   const child = spawn(process.execPath, [join(projectRoot, 'bin', 'tagfusion.js'), 'serve'], {
     env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -53,14 +54,14 @@ export async function startServerProcess(env: Record<string, string>, port: numb
     if (body.errors) throw new Error(JSON.stringify(body.errors));
     return body.data;
   };
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + readyMs;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${output}`);
     try {
       await gql('{ health { status } }');
       break;
     } catch {
-      if (Date.now() > deadline) throw new Error(`server did not answer in 30 s:\n${output}`);
+      if (Date.now() > deadline) throw new Error(`server did not answer in ${readyMs / 1000} s:\n${output}`);
       await new Promise((r) => setTimeout(r, 200));
     }
   }

@@ -1,0 +1,30 @@
+import type { RemoteApi } from './api.js';
+
+/** One registered model as `tagfusion models` prints it, through a server or in-process. */
+export interface ModelListing {
+  name: string;
+  description: string | null;
+  tags: unknown;
+  aliases: { alias: string; version: number; protected: boolean }[];
+  versions: { version: number; description: string | null; runId: string | null; createdAt: Date | string; createdBy: string | null; val: Record<string, number>; tags: unknown }[];
+}
+
+type RemoteModel = Omit<ModelListing, 'versions'> & { versions: (Omit<ModelListing['versions'][number], 'val'> & { metrics: { val?: Record<string, number> } })[] };
+
+const QUERY = `query($after: String) {
+  registeredModels(first: 500, after: $after) {
+    nodes { name description tags aliases { alias version protected } versions { version description runId createdAt createdBy metrics tags } }
+    pageInfo { hasNextPage endCursor }
+  }
+}`;
+
+/** Every registered model, read page by page from the server's registeredModels query. */
+export async function remoteModels(api: RemoteApi): Promise<ModelListing[]> {
+  const out: ModelListing[] = [];
+  for (let after: string | null = null; ; ) {
+    const { registeredModels: page }: { registeredModels: { nodes: RemoteModel[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } } = await api.request(QUERY, { after });
+    for (const m of page.nodes) out.push({ ...m, versions: m.versions.map((v) => ({ version: v.version, description: v.description, runId: v.runId, createdAt: v.createdAt, createdBy: v.createdBy, val: v.metrics.val ?? {}, tags: v.tags })) });
+    if (!page.pageInfo.hasNextPage) return out;
+    after = page.pageInfo.endCursor;
+  }
+}

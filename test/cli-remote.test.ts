@@ -1,0 +1,71 @@
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { projectRoot } from '../src/paths.js';
+import { createTestDatabase, type TestDatabase } from './support/databases.js';
+import { labelledDataset } from './support/fixtures.js';
+import { freePort, startServerProcess, type ServerProcess } from './support/process.js';
+
+// Server and CLI processes each open the app: slow on a busy machine.
+vi.setConfig({ testTimeout: 400_000, hookTimeout: 120_000 });
+const run = promisify(execFile);
+
+/**
+ * The CLI beside a running server (issue 14, item 3): the server holds the embedded database,
+ * and a CLI on the same data folder goes through the server's API instead of failing on the
+ * lock, printing what it prints in-process.
+ */
+describe('the CLI beside a running server', () => {
+  let db: TestDatabase;
+  let server: ServerProcess | undefined;
+  let csvPath: string;
+  const cli = (args: string[], env: Record<string, string> = {}) => run(process.execPath, [join(projectRoot, 'bin', 'tagfusion.js'), ...args], { env: { ...process.env, ...db.env, ...env } });
+  beforeAll(async () => {
+    ({ csvPath } = await labelledDataset(12));
+    // the server may read the fixture's folder (its data roots), as the in-process CLI may
+    db = await createTestDatabase('pglite', { TAGFUSION_DATA_ROOTS: dirname(csvPath) });
+  });
+  afterAll(async () => {
+    await server?.kill('SIGTERM');
+    await db?.drop();
+  });
+
+  it('works through the server, then in-process once it stops, with the same output', async () => {
+    server = await startServerProcess(db.env, await freePort(), 120_000);
+    const advert = join(db.config.dataDir, 'tagfusion.url');
+    expect(JSON.parse(readFileSync(advert, 'utf8'))).toEqual({ url: server.url, pid: server.child.pid });
+
+    const imported = JSON.parse((await cli(['import', csvPath, '--name', 'beside', '--json'])).stdout);
+    expect(imported).toMatchObject({ name: 'beside', version: 1, reused: false, sampleCount: 12 });
+    const extracted = JSON.parse((await cli(['extract', '-d', 'beside', '-e', 'tfidf', '--json'])).stdout);
+    expect(extracted.status).toBe('SUCCEEDED');
+    const trained = JSON.parse((await cli(['train', '-d', 'beside@1', '--head', 'text', '--epochs', '1', '--name', 'beside-run', '--json'])).stdout);
+    expect(trained).toMatchObject({ status: 'SUCCEEDED', bestEpoch: expect.any(Number) });
+    // the server did the work: its job list holds the three jobs
+    const { jobs } = await server.gql(`{ jobs { kind status } }`);
+    expect(jobs).toHaveLength(3);
+    const listings = [['models', '--json'], ['datasets', '--json'], ['runs', '--dataset', 'beside', '--json'], ['datasets']];
+    const remote = [];
+    for (const args of listings) remote.push((await cli(args)).stdout);
+    expect(JSON.parse(remote[2])).toMatchObject([{ id: trained.runId, name: 'beside-run', status: 'SUCCEEDED', datasetId: imported.datasetId, project: 'Default' }]);
+
+    await server.kill('SIGTERM');
+    expect(existsSync(advert)).toBe(false); // removed at shutdown
+    // In-process now: the same bytes for each listing, and the same import summary.
+    for (const [i, args] of listings.entries()) expect((await cli(args)).stdout, args.join(' ')).toBe(remote[i]);
+    const again = JSON.parse((await cli(['import', csvPath, '--name', 'beside', '--json'])).stdout);
+    expect(again).toEqual({ ...imported, reused: true });
+  });
+
+  it('ignores an advert left by a dead server, and says so when TAGFUSION_URL does not answer', async () => {
+    const advert = join(db.config.dataDir, 'tagfusion.url');
+    writeFileSync(advert, JSON.stringify({ url: `http://127.0.0.1:${await freePort()}/graphql`, pid: 2 ** 30 }));
+    expect(JSON.parse((await cli(['models', '--json'])).stdout)).toEqual([]);
+    const port = await freePort();
+    const err = await cli(['datasets'], { TAGFUSION_URL: `http://127.0.0.1:${port}` }).catch((e) => e);
+    expect(err.code).toBe(2);
+    expect(err.stderr).toBe(`tagfusion: The tagfusion server at http://127.0.0.1:${port}/graphql does not answer; is it still running?\n`);
+  });
+});
