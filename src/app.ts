@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { randomUUID } from 'node:crypto';
+import { randomInt, randomUUID } from 'node:crypto';
 import type { Config } from './config.js';
 import { openDatabase, type Database } from './db/database.js';
 import { migrate } from './db/migrate.js';
@@ -69,6 +69,11 @@ export interface App {
 export interface AppOptions {
   /** work queued jobs in this process (server and worker do; a pure API server may not) */
   workJobs: boolean;
+  /**
+   * work only the jobs this process queues (and the jobs they queue), not older ones others left
+   * in the queue: a CLI command's own extraction must not wait behind another dataset's
+   */
+  ownJobsOnly?: boolean;
   logger?: Logger;
 }
 
@@ -97,10 +102,12 @@ export async function startApp(config: Config, options: AppOptions): Promise<App
     const events = new EventBus(db, log);
     await events.start();
     closers.push(() => events.close());
-    const queue = new JobQueue(db, jobDefinitions, log);
+    // A command that works only its own jobs sends them with a priority of its own to claim them by.
+    const ownPriority = options.ownJobsOnly ? -randomInt(1, 2 ** 31) : undefined;
+    const queue = new JobQueue(db, jobDefinitions, log, ownPriority);
     await queue.start();
     closers.push(() => queue.stop());
-    const jobs = new JobService(db, queue, events);
+    const jobs = new JobService(db, queue, events, config.jobStaleSeconds);
     const training = new TrainingService(db, jobs, config);
     const webhooks = new WebhookService(db, jobs, { allowPrivate: config.webhookAllowPrivate });
     const writeGate = { ...DEFAULT_WRITE_GATE, writers: config.metricWriters };
@@ -139,6 +146,7 @@ export async function startApp(config: Config, options: AppOptions): Promise<App
         concurrency: config.jobConcurrency,
         staleSeconds: config.jobStaleSeconds,
         workerId: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
+        onlyPriority: ownPriority,
       });
       await runner.start();
       closers.push(() => runner!.stop());

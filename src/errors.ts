@@ -53,6 +53,8 @@ export const errors = {
   pathNotFound: (what: string, path: string) => new AppError('PATH_NOT_FOUND', `${what} ${path} does not exist or cannot be read.`, { path }),
   invalidCsv: (path: string, reason: string) => new AppError('INVALID_CSV', `${path}: ${reason}`, { path }),
   emptyDataset: (path: string) => new AppError('EMPTY_DATASET', `${path} holds no usable record; see the rejected records.`, { path }),
+  portInUse: (port: number, host: string, setting: string) =>
+    new AppError('PORT_IN_USE', `port ${port} on ${host} is in use (set ${setting} or stop the other server)`, { port, host }),
   dataDirInUse: (dir: string, pid: number) =>
     new AppError(
       'DATA_DIR_IN_USE',

@@ -5,6 +5,7 @@ import type { Run } from '../db/generated/client.js';
 import { errors } from '../errors.js';
 import { resolveRefs, resolveRunRefs } from '../refs/input.js';
 import type { ExperimentPlacement } from '../experiments/service.js';
+import { waitCancellingOnInterrupt } from './interrupt.js';
 import { ProgressLine } from './progress-line.js';
 import { placementOf } from './project-flag.js';
 import type { EncoderFlags } from './train.js';
@@ -167,7 +168,7 @@ async function runExperiment<F extends ExperimentFlags>(o: F, start: (app: App, 
       bar?.update(e.done / e.total, `${e.done}/${e.total} done, ${e.running} running, ${e.failed} failed${best}`);
     });
     try {
-      await app.services.jobs.waitFor(job.id);
+      await waitCancellingOnInterrupt(app.services.jobs, job.id);
     } finally {
       stop();
       bar?.finish();

@@ -2,10 +2,14 @@ import { Argument, Command, InvalidArgumentError, Option } from 'commander';
 import { ConfigError } from '../config.js';
 import { errors, isAppError } from '../errors.js';
 import { version } from '../version.js';
+import { TRAINING_HEADS } from '../ml/heads/kinds.js';
 import { ablateCommand, compareEncodersCommand, compareRunsCommand, pseudoLabelCommand, sweepCommand } from './experiments.js';
 import { exportCommand } from './export.js';
 import { daysArgument, gcCommand } from './gc.js';
 import { importCommand } from './import.js';
+import { Interrupted, INTERRUPTED_EXIT_CODE } from './interrupt.js';
+import { jobsCancelCommand, jobsCommand } from './jobs.js';
+import { jobsWorkCommand } from './jobs-work.js';
 import { datasetsCommand } from './datasets.js';
 import { runsCommand } from './runs.js';
 import { modelsCommand, promoteCommand, registerCommand } from './models.js';
@@ -64,7 +68,8 @@ program
   .command('train')
   .description('train a head or fusion module on cached features and print its validation metrics')
   .requiredOption('-d, --dataset <ref>', 'dataset: name (latest version), name@version or id')
-  .requiredOption('--head <kind>', 'vision, text, fm1, fcnn, fm2, xattn or fm3')
+  // from the list training accepts, so that help never misses a head (text-finetune did)
+  .requiredOption('--head <kind>', `${TRAINING_HEADS.slice(0, -1).join(', ')} or ${TRAINING_HEADS.at(-1)}`)
   .option('--name <name>', 'run name')
   .option('--project <name|id>', 'project the run goes into (default: Default)')
   .option('--extra-train <ids...>', 'more labelled datasets used entirely for training')
@@ -206,6 +211,25 @@ program
     return compareEncodersCommand(o);
   });
 
+const jobs = program
+  .command('jobs')
+  .description('list jobs, newest first (queued, running and finished); see also jobs cancel and jobs work')
+  .option('--status <list>', 'only these statuses, comma-separated: queued, running, succeeded, failed, cancelled')
+  .option('--limit <n>', 'at most this many jobs', whole, 50)
+  .option('--json', 'print the result as JSON')
+  .action(jobsCommand);
+jobs
+  .command('cancel')
+  .description('cancel a queued job at once, or ask a running one to stop; a cancelled job never runs again')
+  .argument('<id>', 'job id')
+  .option('--json', 'print the result as JSON')
+  .action(jobsCancelCommand);
+jobs
+  .command('work')
+  .description('work every queued job (whoever queued it) in this process until the queue is empty; Ctrl-C hands running ones back')
+  .option('--json', 'print the jobs worked as JSON')
+  .action(jobsWorkCommand);
+
 const token = program.command('token').description('API tokens (acts on the database directly, as its owner; makes the first admin token)');
 token
   .command('create')
@@ -237,6 +261,10 @@ program
   .action(gcCommand);
 
 program.parseAsync().catch((err) => {
+  if (err instanceof Interrupted) {
+    process.stderr.write(`tagfusion: ${err.message}\n`);
+    process.exit(INTERRUPTED_EXIT_CODE);
+  }
   if (err instanceof ConfigError || isAppError(err)) {
     process.stderr.write(`tagfusion: ${err.message}\n`);
     process.exit(2);

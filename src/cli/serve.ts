@@ -37,7 +37,11 @@ export async function serveCommand(options: { work: boolean }) {
   // Job threads here share the cores with the API thread: they take only CPU time it leaves.
   const config = { ...loaded, jobCpuPriority: loaded.jobCpuPriority ?? 'idle' } as const;
   const app = await startApp(config, { workJobs: options.work });
-  const http = await startHttpServer(app);
+  // A port in use: release the database and the queue before the CLI prints why and exits.
+  const http = await startHttpServer(app).catch(async (err) => {
+    await app.close();
+    throw err;
+  });
   // For a CLI started on this data folder: it sends its commands here instead of opening the folder.
   process.once('exit', advertiseServerUrl(config.dataDir, http.url));
   app.log.info(
@@ -56,7 +60,12 @@ export async function serveCommand(options: { work: boolean }) {
 export async function workerCommand() {
   const config = loadConfig();
   const app = await startApp(config, { workJobs: true });
-  const monitoring = config.metricsPort ? await startMetricsServer(app, config.metricsPort) : undefined;
+  const monitoring = config.metricsPort
+    ? await startMetricsServer(app, config.metricsPort).catch(async (err) => {
+        await app.close();
+        throw err;
+      })
+    : undefined;
   app.log.info(
     { workerThreads: config.workerThreads, concurrency: config.jobConcurrency, jobCpuPriority: config.jobCpuPriority ?? 'normal', metrics: monitoring?.url ?? null },
     'tagfusion worker started',

@@ -1,15 +1,19 @@
 import type { App } from '../app.js';
 import type { Job } from '../db/generated/client.js';
+import { waitCancellingOnInterrupt } from './interrupt.js';
 import { ProgressLine } from './progress-line.js';
 
-/** Waits for a job, drawing its progress on stderr (unless quiet), and returns the finished job. */
+/**
+ * Waits for a job, drawing its progress on stderr (unless quiet), and returns the finished job.
+ * Ctrl-C cancels the job and ends the command with Interrupted (see interrupt.ts).
+ */
 export async function waitWithProgress(app: App, jobId: string, quiet: boolean): Promise<Job> {
   const bar = quiet ? undefined : new ProgressLine(process.stderr);
   const stop = app.events.onEvent((e) => {
     if (e.topic === 'job' && e.jobId === jobId) bar?.update(e.progress, e.message ?? '');
   });
   try {
-    return await app.services.jobs.waitFor(jobId);
+    return await waitCancellingOnInterrupt(app.services.jobs, jobId);
   } finally {
     stop();
     bar?.finish();

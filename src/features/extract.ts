@@ -6,7 +6,7 @@ import type { EncoderSpec } from '../ml/encoders/registry.js';
 import type { EncoderInfo } from '../ml/encoders/types.js';
 import { errors, isAppError } from '../errors.js';
 import { echoField } from '../util/echo.js';
-import type { EncoderTaskInput, ExtractPartInput, extractPart } from '../workers/features.js';
+import type { EncoderTaskInput, ExtractPartInput, ExtractPartProgress, extractPart } from '../workers/features.js';
 import { fetchFeatureSet, publishPart, publishUnshared } from './shared-store.js';
 import { existingParts, featureSetDir, partCount, PART_SIZE, readSkipped, writeMeta, type SkippedItem } from './store.js';
 
@@ -19,8 +19,8 @@ export interface ExtractionContext {
   storeRoot: string;
   device: DevicePreference;
   signal?: AbortSignal;
-  /** fraction of this extraction done, 0–1 */
-  onProgress?: (fraction: number) => void;
+  /** fraction of this extraction done, 0–1, and the samples (images or captions) encoded or cached */
+  onProgress?: (fraction: number, samples: { done: number; total: number; unit: 'images' | 'captions' }) => void;
   /** a sample the encoder throws on: fail the extraction (default), or give it zero features and list it */
   onEncoderError?: EncoderErrorPolicy;
 }
@@ -87,18 +87,32 @@ async function ensure(ctx: ExtractionContext, dataset: DatasetForExtraction, spe
   const shared = await fetchFeatureSet(dir);
   const have = await existingParts(dir);
   const missing = Array.from({ length: partCount(count) }, (_, i) => i).filter((p) => !have.has(p));
-  let done = partCount(count) - missing.length;
-  ctx.onProgress?.(done / partCount(count));
+  // Samples done, by part: cached parts count whole; a part being encoded, as its worker reports.
+  const doneIn = new Map<number, number>();
+  const unit = encoder.modality === 'image' ? 'images' : 'captions';
+  const report = () => {
+    let done = 0;
+    for (const n of doneIn.values()) done += n;
+    ctx.onProgress?.(count ? done / count : 1, { done, total: count, unit });
+  };
+  const partSize = (part: number) => Math.min(PART_SIZE, count - part * PART_SIZE);
+  for (const part of have) if (part < partCount(count)) doneIn.set(part, partSize(part));
+  report();
   const policy = ctx.onEncoderError ?? 'fail';
   const unwritten: (SkippedItem & { row: number })[] = [];
   await Promise.all(
     missing.map(async (part) => {
       const slice = dataset.samples.slice(part * PART_SIZE, (part + 1) * PART_SIZE);
       const items = encoder.modality === 'image' ? slice.map((s) => join(dataset.imagesDir!, s.imagePath!)) : slice.map((s) => s.caption);
-      const r = await ctx.pool.run<ExtractPartInput, ExtractPartResult>('extractPart', { ...base, dir, part, items, variant, onEncoderError: policy }, { signal: ctx.signal });
+      const onMessage = (m: unknown) => {
+        doneIn.set(part, (m as ExtractPartProgress).encoded);
+        report();
+      };
+      const r = await ctx.pool.run<ExtractPartInput, ExtractPartResult>('extractPart', { ...base, dir, part, items, variant, onEncoderError: policy }, { signal: ctx.signal, onMessage });
       if (!r.written) unwritten.push(...r.failures.map((f) => ({ ...f, row: part * PART_SIZE + f.index })));
       else for (const name of await publishPart(dir, part)) shared.add(name);
-      ctx.onProgress?.(++done / partCount(count));
+      doneIn.set(part, items.length);
+      report();
     }),
   );
   // Parts written under 'skip' list their failures beside them, so a cached part tells too.

@@ -35,7 +35,8 @@ export const extractFeaturesJob: JobDefinition<ExtractPayload, { featureSets: { 
           device: ctx.config.device,
           signal: ctx.signal,
           onEncoderError: payload.onEncoderError,
-          onProgress: (f) => ctx.progress((i + f) / payload.variants.length, `${payload.encoder.id} ${variant}: ${Math.round(f * 100)}%`),
+          // "n of N unit": the CLI's progress line reads the rate (images/s) from it
+          onProgress: (f, s) => ctx.progress((i + f) / payload.variants.length, `${payload.encoder.id} ${variant}: ${s.done} of ${s.total} ${s.unit}`),
         },
         dataset,
         payload.encoder,

@@ -22,6 +22,11 @@ export class JobQueue {
     private readonly db: Database,
     private readonly definitions: Map<string, AnyJobDefinition>,
     log: Logger,
+    /**
+     * the priority of every job this process sends (0 when unset): a negative one of its own lets
+     * this process claim just its jobs, while other workers take them after untagged ones
+     */
+    private readonly ownPriority?: number,
   ) {
     this.boss = new PgBoss({ ...db.boss, schema: BOSS_SCHEMA, ...(db.kind === 'pglite' ? { backend: 'pglite' } : {}) } as never);
     this.boss.on('error', throttledErrorLog(log, 'queue error'));
@@ -45,7 +50,7 @@ export class JobQueue {
   /** Sends the queue message inside the caller's Prisma transaction (same commit as the Job row). */
   async send(tx: Tx, kind: string, jobId: string): Promise<void> {
     if (!this.definitions.has(kind)) throw new Error(`unknown job kind ${kind}`);
-    await this.boss.send(kind, { jobId }, { id: jobId, db: fromPrisma(tx) });
+    await this.boss.send(kind, { jobId }, { id: jobId, db: fromPrisma(tx), ...(this.ownPriority ? { priority: this.ownPriority } : {}) });
   }
 
   async state(kind: string, jobId: string): Promise<string | undefined> {

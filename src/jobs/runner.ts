@@ -58,6 +58,21 @@ export class JobRunner {
 
   constructor(private readonly o: JobRunnerOptions) {}
 
+  /** the id this runner writes into the rows of the jobs it works */
+  get workerId(): string {
+    return this.o.workerId;
+  }
+
+  /** jobs claimed and not yet settled (`tagfusion jobs work` stops when none is left) */
+  get busy(): number {
+    return this.inFlight;
+  }
+
+  /** ids of the jobs whose handler runs here now */
+  get running(): string[] {
+    return [...this.active.keys()];
+  }
+
   async start(): Promise<void> {
     await this.recoverOrphans(true);
     this.stopListening = this.o.events.onEvent((e) => {

@@ -7,6 +7,10 @@ import type { JobQueue } from './queue.js';
 
 export const TERMINAL: readonly JobStatus[] = ['SUCCEEDED', 'FAILED', 'CANCELLED'];
 
+/** What a job cancelled while it waited in the queue says: whether it had run before. */
+export const cancelledWhileQueued = (attempts: number) =>
+  attempts ? `cancelled while queued for attempt ${attempts + 1} (it had run ${attempts} time${attempts === 1 ? '' : 's'})` : 'cancelled before it started';
+
 export interface JobFilter {
   status?: JobStatus[];
   kind?: string[];
@@ -19,6 +23,8 @@ export class JobService {
     private readonly db: Database,
     private readonly queue: JobQueue,
     private readonly events: EventBus,
+    /** a RUNNING job whose heartbeat is older than this has no live worker (TAGFUSION_JOB_STALE_SECONDS) */
+    private readonly staleSeconds = 60,
   ) {}
 
   /** Creates the Job row and its queue message in one transaction. */
@@ -77,23 +83,28 @@ export class JobService {
   }
 
   /**
-   * Cancels a job. A queued job is cancelled at once; a running one is asked to stop (its
-   * worker aborts the task and marks it CANCELLED). Finished jobs cannot be cancelled.
+   * Cancels a job. A queued job, or a running one whose worker stopped (no heartbeat for
+   * `staleSeconds`), ends CANCELLED at once, in the table and in the queue, so that no restart
+   * brings it back. A running one is asked to stop: its worker aborts the task and marks it
+   * CANCELLED (or, if that worker dies first, orphan recovery does). Finished jobs cannot be cancelled.
    */
   async cancel(id: string): Promise<Job> {
     const job = await this.get(id);
     if (TERMINAL.includes(job.status)) throw errors.jobFinished(id, job.status);
+    const stale = new Date(Date.now() - this.staleSeconds * 1000);
+    const message = job.status === 'QUEUED' ? cancelledWhileQueued(job.attempts) : `cancelled; its worker ${job.workerId ?? 'unknown'} had stopped`;
     const { count } = await this.db.prisma.job.updateMany({
-      where: { id, status: 'QUEUED' },
-      data: { status: 'CANCELLED', cancelRequested: true, finishedAt: new Date(), message: 'cancelled before it started' },
+      where: { id, OR: [{ status: 'QUEUED' }, { status: 'RUNNING', OR: [{ heartbeatAt: null }, { heartbeatAt: { lt: stale } }] }] },
+      data: { status: 'CANCELLED', cancelRequested: true, finishedAt: new Date(), message },
     });
     if (count) {
+      // The row is the record: a queue message left behind is skipped by the runner if ever delivered.
       await this.queue.cancel(job.kind, id).catch(() => {});
-      await this.events.publish({ topic: 'job', jobId: id, type: 'CANCELLED', status: 'CANCELLED', progress: job.progress });
-      // The run a queued job would have started never will: it ends here too.
+      await this.events.publish({ topic: 'job', jobId: id, type: 'CANCELLED', status: 'CANCELLED', progress: job.progress, message });
+      // The run the job would have started or finished never will: it ends here too.
       if (job.runId) {
-        const ended = await this.db.prisma.run.updateMany({ where: { id: job.runId, status: 'QUEUED' }, data: { status: 'CANCELLED', finishedAt: new Date(), error: 'cancelled before it started' } });
-        if (ended.count) await this.events.publish({ topic: 'run', runId: job.runId, type: 'STATUS', status: 'CANCELLED', message: 'cancelled before it started' });
+        const ended = await this.db.prisma.run.updateMany({ where: { id: job.runId, status: { in: ['QUEUED', 'RUNNING'] } }, data: { status: 'CANCELLED', finishedAt: new Date(), error: message } });
+        if (ended.count) await this.events.publish({ topic: 'run', runId: job.runId, type: 'STATUS', status: 'CANCELLED', message });
       }
     } else {
       await this.db.prisma.job.updateMany({ where: { id, status: 'RUNNING' }, data: { cancelRequested: true } });

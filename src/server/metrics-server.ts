@@ -24,7 +24,7 @@ export async function startMetricsServer(app: App, port: number, host = app.conf
   routes.get('/metrics', requireToken(app.services.auth), metrics.handler);
   const server = createServer(routes);
   return {
-    url: `${await listen(server, port, host)}/metrics`,
+    url: `${await listen(server, port, host, 'TAGFUSION_METRICS_PORT')}/metrics`,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

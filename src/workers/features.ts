@@ -25,6 +25,11 @@ export interface ExtractPartInput extends EncoderTaskInput {
   onEncoderError?: 'fail' | 'skip';
 }
 
+/** Posted while a part of images is encoded: how many of its items are done. */
+export interface ExtractPartProgress {
+  encoded: number;
+}
+
 /** An item of a part the encoder threw on: its index within the part and the error. */
 export type EncoderFailure = SkippedItem;
 
@@ -56,13 +61,15 @@ export async function encoderInfo({ input }: TaskMessage<EncoderTaskInput>): Pro
  * the part, each item is encoded alone to find the ones it cannot encode; these are returned
  * (and, with onEncoderError 'skip', written as zero vectors and listed beside the part).
  */
-export async function extractPart({ input }: TaskMessage<ExtractPartInput>): Promise<{ part: number; count: number; failures: EncoderFailure[]; written: boolean }> {
+export async function extractPart({ input, port }: TaskMessage<ExtractPartInput>): Promise<{ part: number; count: number; failures: EncoderFailure[]; written: boolean }> {
   if (input.items.length > PART_SIZE) throw new Error(`a part holds at most ${PART_SIZE} items`);
   const e = await encoderFor(input);
   // Encodes the items at these positions of the part.
   let encodeAt: (at: number[]) => Promise<Float32Array[]>;
   if (e.modality === 'image') {
-    encodeAt = (at) => e.encode(at.map((i) => ({ path: input.items[i] })), { flip: input.variant === 'flip' });
+    // Only the whole part's batch reports: the one-by-one retry below re-encodes what it covered.
+    const onEncoded = (encoded: number) => port.postMessage({ encoded } satisfies ExtractPartProgress);
+    encodeAt = (at) => e.encode(at.map((i) => ({ path: input.items[i] })), { flip: input.variant === 'flip', ...(at.length > 1 ? { onEncoded } : {}) });
   } else {
     const round = /^syn(\d+)$/.exec(input.variant);
     const captions = round ? await augment(input.items, Number(round[1]), input.part) : input.items;

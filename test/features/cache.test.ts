@@ -54,10 +54,12 @@ describe('feature cache', () => {
     expect(parts).toHaveLength(3);
     const mtimes = parts.map((p) => statSync(join(first.dir, p)).mtimeMs);
     rmSync(join(first.dir, parts[1])); // as if interrupted before this part was written
-    const progress: number[] = [];
-    const again = await ensureFeatureSet({ ...ctx, onProgress: (f) => progress.push(f) }, dataset, { id: 'tfidf' }, 'original');
+    const progress: { fraction: number; done: number; total: number; unit: string }[] = [];
+    const again = await ensureFeatureSet({ ...ctx, onProgress: (fraction, s) => progress.push({ fraction, ...s }) }, dataset, { id: 'tfidf' }, 'original');
     expect(again.cached).toBe(false);
-    expect(progress[0]).toBeCloseTo(2 / 3, 5); // two of three parts were already there
+    // two of three parts (256 + 10 samples) were already there; progress counts samples
+    expect(progress[0]).toEqual({ fraction: (PART_SIZE + 10) / (PART_SIZE * 2 + 10), done: PART_SIZE + 10, total: PART_SIZE * 2 + 10, unit: 'captions' });
+    expect(progress.at(-1)).toMatchObject({ fraction: 1, done: PART_SIZE * 2 + 10 });
     expect(statSync(join(first.dir, parts[0])).mtimeMs).toBe(mtimes[0]);
     expect(statSync(join(first.dir, parts[2])).mtimeMs).toBe(mtimes[2]);
     expect(await readFeatureSet(again.dir, again.count, again.dim)).toEqual(before);

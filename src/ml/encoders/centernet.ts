@@ -16,7 +16,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../backend.js';
 import { pooledDim, poolHeatmaps, type HeatmapPooling } from './heatmap-pooling.js';
 import { inChunks, loadRgb, writeHwc, type RgbImage } from './image-preprocess.js';
-import type { ImageEncoder, ImageInput } from './types.js';
+import type { ImageEncodeOptions, ImageEncoder, ImageInput } from './types.js';
 
 const INPUT = 'tower_0/images';
 const HEATMAPS = 'tower_0/keypoints';
@@ -152,9 +152,9 @@ export async function createCenternetEncoder(options: CenternetOptions = {}): Pr
     preprocessing,
     parameters: countParameters(artifacts.weightSpecs ?? []),
     backend: backend.label,
-    async encode(images: ImageInput[], opts: { flip?: boolean } = {}) {
+    async encode(images: ImageInput[], opts: ImageEncodeOptions = {}) {
       const decode = (chunk: readonly ImageInput[]) => Promise.all(chunk.map((im) => loadRgb(im.path, { width: size, height: size, fit }, opts.flip)));
-      return inChunks(images, batchSize, decode, encodeChunk);
+      return inChunks(images, batchSize, decode, encodeChunk, opts.onEncoded);
     },
     async dispose() {
       model.dispose();

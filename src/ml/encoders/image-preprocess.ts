@@ -105,12 +105,16 @@ export function writeHwcNormalised(image: RgbImage, norm: Normalisation, out: Fl
   }
 }
 
-/** Runs `fn` over `items` in consecutive chunks of `size`, decoding the next chunk while the current one computes. */
+/**
+ * Runs `fn` over `items` in consecutive chunks of `size`, decoding the next chunk while the
+ * current one computes; `onDone` hears how many items are done after each chunk.
+ */
 export async function inChunks<T, D, R>(
   items: readonly T[],
   size: number,
   decode: (chunk: readonly T[]) => Promise<D>,
   compute: (decoded: D) => R[] | Promise<R[]>,
+  onDone?: (done: number) => void,
 ): Promise<R[]> {
   const results: R[] = [];
   const chunks: T[][] = [];
@@ -124,6 +128,7 @@ export async function inChunks<T, D, R>(
     // A failed prefetch must not become an unhandled rejection if `compute` throws first.
     next?.catch(() => undefined);
     results.push(...(await compute(decoded)));
+    onDone?.(results.length);
   }
   return results;
 }

@@ -11,7 +11,7 @@ import { basename, dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { downloadHubFiles, type HubOptions } from './hub.js';
 import { hfImageSettings, inChunks, loadRgb, writeChw, writeHwcNormalised, type ImageSettings, type RgbImage } from './image-preprocess.js';
-import type { EncoderSource, ImageEncoder, ImageInput } from './types.js';
+import type { EncoderSource, ImageEncodeOptions, ImageEncoder, ImageInput } from './types.js';
 
 export interface OnnxImageOptions extends EncoderSource, HubOptions {
   /** model file inside the folder; default model.onnx, then onnx/model.onnx */
@@ -70,7 +70,7 @@ export async function createOnnxImageEncoder(options: OnnxImageOptions): Promise
     };
 
     const decode = (chunk: readonly ImageInput[], flip?: boolean) => Promise.all(chunk.map((im) => loadRgb(im.path, settings.resize, flip)));
-    const encode = (images: ImageInput[], opts: { flip?: boolean } = {}) => inChunks(images, batchSize, (c) => decode(c, opts.flip), run);
+    const encode = (images: ImageInput[], opts: ImageEncodeOptions = {}) => inChunks(images, batchSize, (c) => decode(c, opts.flip), run, opts.onEncoded);
 
     // One blank image tells the feature length whatever the output's declared shape says.
     const probe = await run([{ data: Buffer.alloc(settings.resize.width * settings.resize.height * 3), width: settings.resize.width, height: settings.resize.height }]);

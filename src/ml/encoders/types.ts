@@ -27,10 +27,18 @@ export interface ImageInput {
   path: string;
 }
 
+export interface ImageEncodeOptions {
+  flip?: boolean;
+  onEncoded?: (done: number) => void;
+}
+
 export interface ImageEncoder extends EncoderInfo {
   modality: 'image';
-  /** One vector per image, in order. `flip` mirrors each image horizontally first. */
-  encode(images: ImageInput[], options?: { flip?: boolean }): Promise<Float32Array[]>;
+  /**
+   * One vector per image, in order. `flip` mirrors each image horizontally first; `onEncoded`
+   * hears how many are done after each model batch (images are slow: progress in small steps).
+   */
+  encode(images: ImageInput[], options?: ImageEncodeOptions): Promise<Float32Array[]>;
   dispose(): Promise<void>;
 }
 
