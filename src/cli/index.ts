@@ -7,11 +7,11 @@ import { ablateCommand, compareEncodersCommand, compareRunsCommand, pseudoLabelC
 import { exportCommand } from './export.js';
 import { daysArgument, gcCommand } from './gc.js';
 import { importCommand } from './import.js';
-import { Interrupted, INTERRUPTED_EXIT_CODE } from './interrupt.js';
-import { jobsCancelCommand, jobsCommand } from './jobs.js';
-import { jobsWorkCommand } from './jobs-work.js';
 import { datasetsCommand } from './datasets.js';
 import { runsCommand } from './runs.js';
+import { jobsCancelCommand, jobsCommand } from './jobs.js';
+import { jobsWorkCommand } from './jobs-work.js';
+import { Interrupted, INTERRUPTED_EXIT_CODE } from './interrupt.js';
 import { modelsCommand, promoteCommand, registerCommand } from './models.js';
 import { predictCommand } from './predict.js';
 import { tokenCreateCommand, tokenListCommand, tokenRevokeCommand } from './token.js';
@@ -73,7 +73,7 @@ program
   .option('--name <name>', 'run name')
   .option('--project <name|id>', 'project the run goes into (default: Default)')
   .option('--extra-train <ids...>', 'more labelled datasets used entirely for training')
-  .option('--components <runIds...>', 'fm1/fm2/fm3: fuse these finished runs instead of training')
+  .option('--components <runIds...>', 'fm1/fm2/fm3, stack or ensemble: fuse these finished runs instead of training')
   .option('--vision-encoder <id>', 'image encoder (default centernet-coco)')
   .option('--vision-encoder-path <dir>', 'local folder of the image encoder model')
   .option('--vision-encoder-hub <id>', 'hub id of the image encoder model')

@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { errors, isAppError } from '../errors.js';
 import { ENCODER_KINDS, type EncoderSpec } from '../ml/encoders/registry.js';
 import type { Modality } from '../ml/encoders/types.js';
+import type { Stacker } from '../ml/stacker.js';
 import { localArtifact, localArtifactFolder, type ModelArtifact } from '../training/artifact.js';
 import type { ResolvedModel } from './model-ref.js';
 import { onnxEncoders, type OnnxComponentPlan } from './onnx-component.js';
@@ -54,6 +55,8 @@ export interface PredictorPlan {
   needs: { text: boolean; image: boolean };
   /** the model's logits are the mean of these components' logits (one for most models) */
   components: ComponentPlan[];
+  /** a stack's per-class weights of its components' logits, instead of the mean */
+  stacker?: Stacker;
 }
 
 interface FusionDocument {
@@ -62,6 +65,7 @@ interface FusionDocument {
   classIds: number[];
   thresholds: number[];
   components: { runId: string; artifact: string; format: string }[];
+  stacker?: Stacker;
 }
 
 interface BertDocument {
@@ -103,7 +107,7 @@ export async function buildPlan(artifactRoot: string, model: ResolvedModel): Pro
       if (doc.format === 'tagfusion-bert-finetune/1') await localArtifactFolder(join(dirname(componentPath), doc.bert.dir));
       components.push(componentPlan(componentPath, doc));
     }
-    return { ...base, head: document.head, thresholds: document.thresholds, needs: needsOf(components), components };
+    return { ...base, head: document.head, thresholds: document.thresholds, needs: needsOf(components), components, ...(document.stacker ? { stacker: document.stacker } : {}) };
   }
   if (document.format === 'tagfusion-bert-finetune/1') {
     await localArtifactFolder(join(dirname(path), document.bert.dir));

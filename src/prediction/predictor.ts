@@ -8,6 +8,7 @@ import { readFeatureSet } from '../features/store.js';
 import { initBackend, type DevicePreference } from '../ml/backend.js';
 import { bertFeatures } from '../ml/encoders/bert.js';
 import { gatherRows } from '../ml/features-matrix.js';
+import { combineLogits } from '../ml/stacker.js';
 import { onnxLogits, type OnnxSources } from './onnx-run.js';
 import { ModelUnavailable } from './onnx-session.js';
 import { planEncoders, type EncoderPlan, type PredictorPlan } from './plan.js';
@@ -138,11 +139,14 @@ async function predictDataset(plan: PredictorPlan, components: LoadedComponent[]
   return { status: 'ok' as const, n: d.rows.length, probs };
 }
 
-/** The paper's logits fusion: the mean of the components' logits (one component: its logits). */
+/**
+ * The paper's logits fusion: the mean of the components' logits (one component: its logits);
+ * a stack's per-class weighted sum instead.
+ */
 async function averageLogits(plan: PredictorPlan, components: LoadedComponent[], n: number, sources: OnnxSources): Promise<Float32Array> {
   const { featuresOf, captions } = sources;
   const c = plan.classIds.length;
-  const sum = new Float32Array(n * c);
+  const parts: Float32Array[] = [];
   for (const component of components) {
     let logits: Float32Array;
     if (component.kind === 'head') {
@@ -154,9 +158,9 @@ async function averageLogits(plan: PredictorPlan, components: LoadedComponent[],
     } else {
       logits = bertLogits(component, captions(), c);
     }
-    for (let k = 0; k < sum.length; k++) sum[k] += logits[k] / components.length;
+    parts.push(logits);
   }
-  return sum;
+  return combineLogits(parts, n, c, plan.stacker);
 }
 
 function bertLogits(component: Extract<LoadedComponent, { kind: 'bert' }>, captions: string[], c: number): Float32Array {

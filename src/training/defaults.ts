@@ -35,6 +35,9 @@ export const HEAD_DEFAULTS: Record<TrainingHead, HeadDefaults> = {
   xattn: CROSS_ATTENTION,
   fm3: CROSS_ATTENTION,
   'text-finetune': { learningRate: 1e-3, batchSize: 64, epochs: 3, optimizer: 'adam', weightDecay: 0.01, dropout: 0 },
+  // Fusions of finished runs train no head of their own (a stack refits its runs' own settings).
+  stack: RECIPE,
+  ensemble: RECIPE,
 };
 
 /** The raw training input with its head's defaults where a field is absent; an unknown head is left for the schema to refuse. */

@@ -10,9 +10,11 @@ import { weightedBce } from '../ml/predict.js';
 import type { RunService } from '../runs/service.js';
 import type { ComponentLogitsInput } from '../workers/fusion.js';
 import { fetchFeatureSet } from '../features/shared-store.js';
+import { combineLogits, fitStacker } from '../ml/stacker.js';
 import { localArtifact, localArtifactFolder, saveJson } from './artifact.js';
 import type { TrainingInput } from './input.js';
 import { finishRun, flatMetrics, recordEpoch } from './record.js';
+import { outOfFoldLogits, STACK_FOLDS } from './stack-oof.js';
 
 interface ComponentArtifact {
   format: string;
@@ -22,8 +24,10 @@ interface ComponentArtifact {
 
 /**
  * The paper's logits fusion of finished runs (FM1: vision + text; FM2: + FCNN; FM3:
- * + cross-attention FCNN): each component's logits on the dataset, averaged. Nothing is
- * trained; the fused model is evaluated as one epoch, and its artifact names its components.
+ * + cross-attention FCNN) and a seed ensemble (runs of one configuration): each component's
+ * logits on the dataset, averaged. Nothing is trained; the fused model is evaluated as one
+ * epoch, and its artifact names its components. A stack weighs the logits per class instead,
+ * with a stacker fitted on out-of-fold logits (src/ml/stacker.ts), kept in the artifact.
  */
 export async function fuseRuns(ctx: JobContext, runs: RunService, runId: string, input: TrainingInput) {
   const started = performance.now();
@@ -39,7 +43,10 @@ export async function fuseRuns(ctx: JobContext, runs: RunService, runId: string,
   const split = { train: rowsOf('TRAIN'), val: rowsOf('VAL') };
   const root = artifactRoot(ctx.config);
   const components = [];
-  const sums = { train: new Float32Array(split.train.length * classes), val: new Float32Array(split.val.length * classes) };
+  const parts: Record<'train' | 'val', Float32Array[]> = { train: [], val: [] };
+  // A stack first learns its per-class weights from out-of-fold logits of the components' heads.
+  const stacker = input.head === 'stack' ? fitStacker(await outOfFoldLogits(ctx, input, split.train, classes), labelsOf(split.train), split.train.length, classes) : undefined;
+  const done = (i: number) => (stacker ? 0.5 : 0) + ((stacker ? 0.5 : 1) * (i + 1)) / input.componentRunIds.length;
   for (const [i, componentId] of input.componentRunIds.entries()) {
     const artifact = await ctx.db.prisma.artifact.findUniqueOrThrow({ where: { runId_name: { runId: componentId, name: 'model' } } });
     // Components may have trained on other machines: their files come from the bucket if need be.
@@ -65,11 +72,12 @@ export async function fuseRuns(ctx: JobContext, runs: RunService, runId: string,
         { device: ctx.config.device, artifactPath: path, count: main.samples.length, rows: split[s], text, image, captions: split[s].map((r) => main.samples[r].caption) },
         { signal: ctx.signal },
       );
-      for (let k = 0; k < logits.length; k++) sums[s][k] += logits[k] / input.componentRunIds.length;
+      parts[s].push(logits);
     }
     components.push({ runId: componentId, artifact: artifact.uri, format: doc.format });
-    ctx.progress((i + 1) / input.componentRunIds.length, `fused ${i + 1} of ${input.componentRunIds.length} runs`);
+    ctx.progress(done(i), `fused ${i + 1} of ${input.componentRunIds.length} runs`);
   }
+  const sums = { train: combineLogits(parts.train, split.train.length, classes, stacker), val: combineLogits(parts.val, split.val.length, classes, stacker) };
   const trainLabels = labelsOf(split.train);
   const counts = new Array<number>(classes).fill(0);
   for (let k = 0; k < trainLabels.length; k++) counts[k % classes] += trainLabels[k];
@@ -87,13 +95,14 @@ export async function fuseRuns(ctx: JobContext, runs: RunService, runId: string,
   const train = evaluate('train', thresholds);
   const seconds = (performance.now() - started) / 1000;
   await recordEpoch(runs, runId, { epoch: 1, seconds, train: { loss: train.loss, metrics: train.metrics }, val: { loss: finalVal.loss, metrics: finalVal.metrics } }, main.classIds);
-  const saved = await saveJson(root, runId, { format: 'tagfusion-fusion/1', runId, datasetId: input.datasetId, head: input.head, classIds: main.classIds, components, thresholds, classWeights });
+  const saved = await saveJson(root, runId, { format: 'tagfusion-fusion/1', runId, datasetId: input.datasetId, head: input.head, classIds: main.classIds, components, thresholds, classWeights, ...(stacker ? { stacker } : {}) });
   const componentRuns = await ctx.db.prisma.run.findMany({ where: { id: { in: input.componentRunIds } }, select: { summary: true } });
-  await finishRun(ctx, runs, runId, 'logits-average', saved, {
+  await finishRun(ctx, runs, runId, stacker ? 'logits-stack' : 'logits-average', saved, {
     bestEpoch: 1,
     epochsRun: 1,
     // the fused model is its components: their trained parameters together
-    parameters: componentRuns.reduce((n, r) => n + ((r.summary as { parameters?: number } | null)?.parameters ?? 0), 0),
+    parameters: componentRuns.reduce((n, r) => n + ((r.summary as { parameters?: number } | null)?.parameters ?? 0), 0) + (stacker ? classes * (input.componentRunIds.length + 1) : 0),
+    ...(stacker ? { stackFolds: STACK_FOLDS } : {}),
     seconds,
     thresholds,
     components: input.componentRunIds,

@@ -20,6 +20,58 @@ const EXTRACTION_SHARE = 0.3;
  */
 export async function trainOnFeatures(ctx: JobContext, runs: RunService, runId: string, input: TrainingInput & { head: HeadKind }) {
   const started = performance.now();
+  const { main, task, text, image, textSpec, visionSpec, sources, skippedSamples } = await prepareOnFeatures(ctx, input, (f, m) => ctx.progress(f, m));
+
+  // Epochs are written in order; a failed write stops the training task and fails the attempt.
+  const epochs = new EpochWriter((report) => recordEpoch(runs, runId, report, main.classIds));
+  const { model, backend } = await epochs.run(ctx.signal, (signal) =>
+    ctx.pool.run<TrainModelInput, { model: TrainedModel; backend: string }>('trainModel', task, {
+      signal,
+      onMessage: (m) => {
+        const { report } = m as EpochMessage;
+        epochs.push(report);
+        ctx.progress(EXTRACTION_SHARE + (1 - EXTRACTION_SHARE) * (report.epoch / input.epochs), `epoch ${report.epoch}: val micro-F1 ${report.val.metrics.microF1.toFixed(4)}`);
+      },
+    }),
+  );
+  // Epochs may be written after the pool finished; a cancel that came meanwhile still wins.
+  ctx.signal.throwIfAborted();
+
+  const artifact = toArtifact(
+    {
+      runId,
+      datasetId: input.datasetId,
+      classIds: main.classIds,
+      encoders: {
+        ...(text ? { text: { spec: textSpec, info: text.encoder } } : {}),
+        ...(image ? { image: { spec: visionSpec, info: image.encoder } } : {}),
+      },
+      training: input,
+    },
+    model,
+  );
+  const saved = await saveArtifact(artifactRoot(ctx.config), artifact);
+  await finishRun(ctx, runs, runId, backend, saved, {
+    bestEpoch: model.bestEpoch,
+    epochsRun: model.epochsRun,
+    parameters: model.parameterCount,
+    encoderParameters: (text?.encoder.parameters ?? 0) + (image?.encoder.parameters ?? 0),
+    seconds: (performance.now() - started) / 1000,
+    trainSamples: sources.reduce((n, s) => n + s.trainRows.length, 0),
+    thresholds: model.thresholds,
+    val: flatMetrics(model.val),
+    encoders: { text: text && { id: text.encoder.id, version: text.encoder.version }, image: image && { id: image.encoder.id, version: image.encoder.version } },
+    ...(skippedSamples.length ? { skippedSamples } : {}),
+  });
+  return { runId, artifact: saved.uri, ...(skippedSamples.length ? { skippedSamples } : {}) };
+}
+
+/**
+ * The training task of a head on features: its datasets and their cached features (computed if
+ * missing, with progress), as the pool's trainModel task takes them. Stacking (stack-oof.ts)
+ * refits a finished run's head from the same preparation on parts of the training split.
+ */
+export async function prepareOnFeatures(ctx: JobContext, input: TrainingInput & { head: HeadKind }, progress: (fraction: number, message: string) => void) {
   const { main, extras, fitCaptions } = await loadTrainingDatasets(ctx.db.prisma, artifactRoot(ctx.config), input);
   const datasets = [main, ...extras.map((e) => e.dataset)].map((d) => ({ ...d, fitCaptions }));
   const visionSpec = input.visionEncoder ?? { id: DEFAULT_ENCODERS.vision };
@@ -41,7 +93,7 @@ export async function trainOnFeatures(ctx: JobContext, runs: RunService, runId: 
     for (const [d, dataset] of datasets.entries()) {
       const at = step++;
       sets[d][`${modality}:${variant}`] = await ensureFeatureSet(
-        { ...extraction, onProgress: (f) => ctx.progress((EXTRACTION_SHARE * (at + f)) / steps, `features ${spec.id} ${variant}: ${Math.round(f * 100)}%`) },
+        { ...extraction, onProgress: (f) => progress((EXTRACTION_SHARE * (at + f)) / steps, `features ${spec.id} ${variant}: ${Math.round(f * 100)}%`) },
         dataset,
         spec,
         variant,
@@ -89,49 +141,7 @@ export async function trainOnFeatures(ctx: JobContext, runs: RunService, runId: 
     sources,
     config: { ...input, imageTokens, earlyStopping: input.earlyStopping ?? null, flipAugment: input.augmentation.flip },
   };
-
-  // Epochs are written in order; a failed write stops the training task and fails the attempt.
-  const epochs = new EpochWriter((report) => recordEpoch(runs, runId, report, main.classIds));
-  const { model, backend } = await epochs.run(ctx.signal, (signal) =>
-    ctx.pool.run<TrainModelInput, { model: TrainedModel; backend: string }>('trainModel', task, {
-      signal,
-      onMessage: (m) => {
-        const { report } = m as EpochMessage;
-        epochs.push(report);
-        ctx.progress(EXTRACTION_SHARE + (1 - EXTRACTION_SHARE) * (report.epoch / input.epochs), `epoch ${report.epoch}: val micro-F1 ${report.val.metrics.microF1.toFixed(4)}`);
-      },
-    }),
-  );
-  // Epochs may be written after the pool finished; a cancel that came meanwhile still wins.
-  ctx.signal.throwIfAborted();
-
-  const artifact = toArtifact(
-    {
-      runId,
-      datasetId: input.datasetId,
-      classIds: main.classIds,
-      encoders: {
-        ...(text ? { text: { spec: textSpec, info: text.encoder } } : {}),
-        ...(image ? { image: { spec: visionSpec, info: image.encoder } } : {}),
-      },
-      training: input,
-    },
-    model,
-  );
-  const saved = await saveArtifact(artifactRoot(ctx.config), artifact);
-  await finishRun(ctx, runs, runId, backend, saved, {
-    bestEpoch: model.bestEpoch,
-    epochsRun: model.epochsRun,
-    parameters: model.parameterCount,
-    encoderParameters: (text?.encoder.parameters ?? 0) + (image?.encoder.parameters ?? 0),
-    seconds: (performance.now() - started) / 1000,
-    trainSamples: sources.reduce((n, s) => n + s.trainRows.length, 0),
-    thresholds: model.thresholds,
-    val: flatMetrics(model.val),
-    encoders: { text: text && { id: text.encoder.id, version: text.encoder.version }, image: image && { id: image.encoder.id, version: image.encoder.version } },
-    ...(skippedSamples.length ? { skippedSamples } : {}),
-  });
-  return { runId, artifact: saved.uri, ...(skippedSamples.length ? { skippedSamples } : {}) };
+  return { main, task, text, image, textSpec, visionSpec, sources, skippedSamples };
 }
 
 /** An extra dataset's labels per sample row: its own, or the pseudo-labels of the kept rows. */

@@ -5,11 +5,12 @@ import { errors } from '../errors.js';
 import { confineEncoderSpec, modelRoots } from '../features/model-roots.js';
 import type { JobService } from '../jobs/service.js';
 import { validateEncoderSpec } from '../ml/encoders/registry.js';
-import { modalitiesOf } from '../ml/heads/kinds.js';
+import { isRunFusion, modalitiesOf } from '../ml/heads/kinds.js';
 import { ProjectService } from '../projects/service.js';
 import { encodeParam, flattenConfig, type ParamValue } from '../runs/params.js';
 import { DEFAULT_ENCODERS, parseTrainingInput, type TrainingInput } from './input.js';
 import { PSEUDO_LABELS_ARTIFACT } from './pseudo-labels.js';
+import { checkRunFusion } from './run-fusion-checks.js';
 import { trainJob } from './job.js';
 
 /**
@@ -74,6 +75,7 @@ export class TrainingService {
     if (!dataset.labelled) throw errors.badInput(`dataset ${dataset.name} v${dataset.version} has no labels to train on`, { field: 'datasetId' });
     // Fusing finished runs trains nothing: the components were checked when they trained.
     const uses = input.componentRunIds.length ? { image: false, text: false } : modalitiesOf(input.head);
+    if (isRunFusion(input.head) && !input.componentRunIds.length) throw errors.badInput(`${input.head} fuses finished runs: give their ids in componentRunIds`, { field: 'componentRunIds' });
     if (input.head === 'text-finetune' && input.textEncoder && input.textEncoder.id !== 'bert') {
       throw errors.badInput(`text-finetune fine-tunes bert; textEncoder "${input.textEncoder.id}" cannot be fine-tuned`, { field: 'textEncoder.id' });
     }
@@ -122,8 +124,9 @@ export class TrainingService {
   /** A fusion of runs needs finished runs of its components, on the same dataset. */
   private async checkComponents(head: string, datasetId: string, ids: string[]): Promise<void> {
     const needed = FUSION_COMPONENTS[head];
-    if (!needed) throw errors.badInput(`componentRunIds applies to fm1, fm2 and fm3, not ${head}`, { field: 'componentRunIds' });
+    if (!needed && !isRunFusion(head)) throw errors.badInput(`componentRunIds applies to fm1, fm2, fm3, stack and ensemble, not ${head}`, { field: 'componentRunIds' });
     const heads: string[] = [];
+    const configs: Record<string, unknown>[] = [];
     for (const id of ids) {
       const run = await this.db.prisma.run.findUnique({ where: { id }, include: { artifacts: true } });
       if (!run) throw errors.runNotFound(id);
@@ -133,7 +136,9 @@ export class TrainingService {
       }
       if (run.datasetId !== datasetId) throw errors.badInput(`run ${id} was trained on another dataset; fused runs share the validation split`, { field: 'componentRunIds' });
       heads.push(runHead === 'text-finetune' ? 'text' : String(runHead));
+      configs.push(run.config as Record<string, unknown>);
     }
+    if (isRunFusion(head)) return checkRunFusion(head, ids, configs);
     if ([...heads].sort().join(',') !== [...needed].sort().join(',')) {
       throw errors.badInput(`${head} fuses one run of each of ${needed.join(', ')}; got ${heads.join(', ')}`, { field: 'componentRunIds' });
     }

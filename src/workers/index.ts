@@ -10,6 +10,7 @@ import { encoderInfo as encoderInfoTask, extractPart as extractPartTask } from '
 import { trainModel as trainModelTask } from './training.js';
 import { finetuneText as finetuneTextTask } from './finetune.js';
 import { componentLogits as componentLogitsTask } from './fusion.js';
+import { foldLogits as foldLogitsTask } from './fold-logits.js';
 import { predict as predictTask } from './predict.js';
 
 // Job pools ask for a lower CPU priority (TAGFUSION_JOB_CPU_PRIORITY); it holds for this thread's life.
@@ -23,4 +24,5 @@ export const extractPart = finishing(extractPartTask);
 export const trainModel = finishing(trainModelTask);
 export const finetuneText = finishing(finetuneTextTask);
 export const componentLogits = finishing(componentLogitsTask);
+export const foldLogits = finishing(foldLogitsTask);
 export const predict = finishing(predictTask);

@@ -147,6 +147,6 @@ describe('training through the API (embedded database)', () => {
     const r = await server.gql(START, { input: { datasetId, head: 'FM1', componentRunIds: [runs.nodes[0].id] } });
     expect(r.errors?.[0].message).toMatch(/fm1 fuses one run of each of vision, text; got text/);
     const wrongHead = await server.gql(START, { input: { datasetId, head: 'TEXT', componentRunIds: [runs.nodes[0].id] } });
-    expect(wrongHead.errors?.[0].message).toMatch(/componentRunIds applies to fm1, fm2 and fm3/);
+    expect(wrongHead.errors?.[0].message).toMatch(/componentRunIds applies to fm1, fm2, fm3, stack and ensemble, not text/);
   });
 });

@@ -27,12 +27,22 @@ export function needsText(kind: HeadKind): boolean {
   return COMPONENTS[kind].some((c) => c !== 'vision');
 }
 
-/** What a training run can train: a head on cached features, or BERT fine-tuned end to end. */
-export const TRAINING_HEADS = [...HEAD_KINDS, 'text-finetune'] as const;
+/**
+ * Fusions that only exist over finished runs (componentRunIds): `stack` learns per-class
+ * weights for its components' logits; `ensemble` averages runs of one configuration (seeds).
+ */
+export const RUN_FUSIONS = ['stack', 'ensemble'] as const;
+export type RunFusion = (typeof RUN_FUSIONS)[number];
+
+export const isRunFusion = (head: string): head is RunFusion => (RUN_FUSIONS as readonly string[]).includes(head);
+
+/** What a training run can train: a head on cached features, BERT fine-tuned end to end, or a fusion of runs. */
+export const TRAINING_HEADS = [...HEAD_KINDS, 'text-finetune', ...RUN_FUSIONS] as const;
 export type TrainingHead = (typeof TRAINING_HEADS)[number];
 
-/** Modalities a training head reads. */
+/** Modalities a training head reads (a fusion of runs reads none itself: its runs did). */
 export function modalitiesOf(head: TrainingHead): { image: boolean; text: boolean } {
   if (head === 'text-finetune') return { image: false, text: true };
+  if (isRunFusion(head)) return { image: false, text: false };
   return { image: needsImage(head), text: needsText(head) };
 }

@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { combineLogits, fitStacker, kFolds } from '../../src/ml/stacker.js';
+import { seededRandom } from '../../src/util/random.js';
+
+describe('stacker', () => {
+  it('without a stacker, fuses by the mean of the logits (the paper\'s fusion)', () => {
+    const a = Float32Array.from([1, -2, 3, 0]);
+    const b = Float32Array.from([3, 2, -1, 4]);
+    expect(Array.from(combineLogits([a, b], 2, 2))).toEqual([2, 0, 1, 2]);
+    const stacked = combineLogits([a, b], 2, 2, { weights: [[1, 0], [0, 2]], bias: [0.5, -1] });
+    expect(Array.from(stacked)).toEqual([1.5, 3, 3.5, 7]);
+  });
+
+  it('learns per class which component to trust: the informative one gets the weight', () => {
+    // class 0: component A's logits carry the label, B's are noise; class 1: the other way round
+    const n = 400;
+    const c = 2;
+    const random = seededRandom(7);
+    const labels = new Uint8Array(n * c);
+    const a = new Float32Array(n * c);
+    const b = new Float32Array(n * c);
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < c; j++) labels[i * c + j] = random() < 0.4 ? 1 : 0;
+      const signal = (j: number) => (labels[i * c + j] ? 2 : -2) + (random() - 0.5) * 2;
+      const noise = () => (random() - 0.5) * 8;
+      a[i * c] = signal(0);
+      b[i * c] = noise();
+      a[i * c + 1] = noise();
+      b[i * c + 1] = signal(1);
+    }
+    const stacker = fitStacker([a, b], labels, n, c);
+    expect(stacker.weights[0][0]).toBeGreaterThan(1);
+    expect(Math.abs(stacker.weights[0][1])).toBeLessThan(0.2);
+    expect(stacker.weights[1][1]).toBeGreaterThan(1);
+    expect(Math.abs(stacker.weights[1][0])).toBeLessThan(0.2);
+    // the stack classifies better than the mean, which lets the noise in
+    const errorsOf = (logits: Float32Array) => logits.reduce((e, z, k) => e + ((z > 0 ? 1 : 0) !== labels[k] ? 1 : 0), 0);
+    expect(errorsOf(combineLogits([a, b], n, c, stacker))).toBeLessThan(errorsOf(combineLogits([a, b], n, c)) / 2);
+  });
+
+  it('keeps the mean for a class with no positive example', () => {
+    const stacker = fitStacker([Float32Array.from([1, 2]), Float32Array.from([3, 4])], new Uint8Array(2), 2, 1);
+    expect(stacker).toEqual({ weights: [[0.5, 0.5]], bias: [0] });
+  });
+
+  it('splits rows into seeded folds: each row once, sizes within one, the same for the same seed', () => {
+    const rows = Array.from({ length: 23 }, (_, i) => i * 3);
+    const folds = kFolds(rows, 5, seededRandom(42));
+    expect(folds).toHaveLength(5);
+    expect(folds.flat().sort((x, y) => x - y)).toEqual(rows);
+    expect(Math.max(...folds.map((f) => f.length)) - Math.min(...folds.map((f) => f.length))).toBeLessThanOrEqual(1);
+    expect(kFolds(rows, 5, seededRandom(42))).toEqual(folds);
+    expect(kFolds(rows, 5, seededRandom(43))).not.toEqual(folds);
+  });
+});
