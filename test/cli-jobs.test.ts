@@ -8,6 +8,7 @@ import { startApp } from '../src/app.js';
 import { projectRoot } from '../src/paths.js';
 import { createTestDatabase, DB_KINDS, type TestDatabase } from './support/databases.js';
 import { labelledDataset, slowDataset } from './support/fixtures.js';
+import { freePort, startServerProcess, type ServerProcess } from './support/process.js';
 
 // Each test starts CLI processes (each opens its database): slow on a busy machine.
 vi.setConfig({ testTimeout: 240_000, hookTimeout: 120_000 });
@@ -99,18 +100,38 @@ describe.each(DB_KINDS)('tagfusion jobs on %s', (kind) => {
   it('Ctrl-C cancels the job the command queued, says so and exits 130', async () => {
     const db = await createTestDatabase(kind, { TAGFUSION_WORKER_THREADS: '1' });
     dbs.push(db);
-    const fx = await slowDataset(600);
-    const child = spawn(process.execPath, [bin, 'import', fx.csvPath, '--images', fx.imagesDir, '--name', 'interrupted'], { env: { ...process.env, ...db.env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    for (let i = 0; i < 600 && !/checked \d+ of 600 images/.test(stderr); i++) await new Promise((r) => setTimeout(r, 100));
-    expect(stderr).toMatch(/checked \d+ of 600 images/);
-    child.kill('SIGINT');
-    expect(await exited).toBe(130);
-    const id = /interrupted: job (\S+) cancelled\n$/.exec(stderr)?.[1];
-    expect(id, stderr).toBeDefined();
-    const jobs = JSON.parse((await cli(['jobs', '--json'], db.env)).stdout);
-    expect(jobs).toEqual([expect.objectContaining({ id, status: 'CANCELLED' })]);
+    await interruptImport(db);
+  });
+});
+
+/** Starts a slow import, presses Ctrl-C once it runs, and checks what the CLI says and the job's end. */
+async function interruptImport(db: TestDatabase) {
+  const fx = await slowDataset(600);
+  const child = spawn(process.execPath, [bin, 'import', fx.csvPath, '--images', fx.imagesDir, '--name', 'interrupted'], { env: { ...process.env, ...db.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  for (let i = 0; i < 1200 && !/checked \d+ of 600 images/.test(stderr); i++) await new Promise((r) => setTimeout(r, 100));
+  expect(stderr).toMatch(/checked \d+ of 600 images/);
+  child.kill('SIGINT');
+  expect(await exited).toBe(130);
+  const id = /interrupted: job (\S+) cancelled\n$/.exec(stderr)?.[1];
+  expect(id, stderr).toBeDefined();
+  const jobs = JSON.parse((await cli(['jobs', '--json'], db.env)).stdout);
+  expect(jobs).toEqual([expect.objectContaining({ id, status: 'CANCELLED' })]);
+}
+
+describe('tagfusion jobs beside a running server', () => {
+  let db: TestDatabase;
+  let server: ServerProcess | undefined;
+  afterAll(async () => {
+    await server?.kill('SIGTERM');
+    await db?.drop();
+  });
+
+  it('Ctrl-C cancels the job on the server, and jobs lists through it', async () => {
+    db = await createTestDatabase('pglite', { TAGFUSION_WORKER_THREADS: '1' });
+    server = await startServerProcess(db.env, await freePort(), 120_000);
+    await interruptImport(db);
   });
 });

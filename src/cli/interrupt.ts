@@ -1,5 +1,8 @@
-import type { Job } from '../db/generated/client.js';
-import type { JobService } from '../jobs/service.js';
+/** What waiting on a job needs, in-process (JobService) or through a server (RemoteApi). */
+export interface JobWaiter<J extends { status: string }> {
+  cancel(id: string): Promise<unknown>;
+  waitFor(id: string): Promise<J>;
+}
 
 /** Exit status of a command stopped by Ctrl-C (128 + SIGINT), as shells report it. */
 export const INTERRUPTED_EXIT_CODE = 130;
@@ -9,14 +12,14 @@ export class Interrupted extends Error {
   override name = 'Interrupted';
 }
 
-const outcome = (job: Job) => (job.status === 'CANCELLED' ? 'cancelled' : job.status === 'QUEUED' ? 'left queued' : `ended ${job.status.toLowerCase()}`);
+const outcome = (job: { status: string }) => (job.status === 'CANCELLED' ? 'cancelled' : job.status === 'QUEUED' ? 'left queued' : `ended ${job.status.toLowerCase()}`);
 
 /**
  * Waits for a job the command queued. Ctrl-C (SIGINT) cancels it, waits until it has stopped,
  * and throws Interrupted ("interrupted: job <id> cancelled"), so that the command closes the app
  * before the CLI exits 130. A second Ctrl-C exits at once.
  */
-export async function waitCancellingOnInterrupt(jobs: JobService, jobId: string): Promise<Job> {
+export async function waitCancellingOnInterrupt<J extends { status: string }>(jobs: JobWaiter<J>, jobId: string): Promise<J> {
   let interrupted = false;
   let cancelFailed = false;
   const onSigint = () => {
