@@ -170,6 +170,12 @@ describe('dashboards for a newcomer', { timeout: 300_000 }, () => {
     const f1 = page.getByTestId('class-metrics').getByTestId('class-f1');
     await f1.first().waitFor();
     assert.deepEqual(await f1.allInnerTexts(), ['0.550', 'no support']);
+    // The comparison's heatmap leaves the cell empty (·) rather than colouring an F1 of 0.
+    await go(`#/compare?ids=${ids.t0},${ids.t1}`);
+    const cells = page.getByTestId('heatmap').locator('td.cell');
+    await cells.first().waitFor();
+    assert.deepEqual(await cells.allInnerTexts(), ['0.55', '·', '0.55', '·']);
+    assert.match((await cells.nth(1).getAttribute('title')) ?? '', /no samples of the class/);
   });
 
   test('the parallel coordinates are readable: 11 px text, titles apart, lines in contrast', async () => {

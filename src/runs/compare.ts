@@ -96,7 +96,7 @@ export class RunComparison {
     const chosen = this.runs.map((r, i) => [r.id, this.epochs[i]] as const).filter((c): c is readonly [string, number] => c[1] != null);
     const rows = chosen.length
       ? await this.prisma.$queryRaw<{ runId: string; classId: number; f1: number }[]>`
-          SELECT c."runId", c."classId", c."f1"
+          SELECT c."runId", c."classId", CASE WHEN c."support" = 0 THEN NULL ELSE c."f1" END AS "f1"
           FROM "ClassMetric" c
           JOIN unnest(${chosen.map((c) => c[0])}::text[], ${chosen.map((c) => c[1])}::int[]) AS chosen("runId", "epoch")
             ON c."runId" = chosen."runId" AND c."epoch" = chosen."epoch"

@@ -109,6 +109,20 @@ describe.each(DB_KINDS)('compareRuns and leaderboard on %s', (kind) => {
     expect(last.metrics.find((m: any) => m.name === 'microF1' && m.split === 'val').values).toEqual([0.7, 0.85, 0.8]);
   });
 
+  it('gives no F1 (null) for a class with no samples in the split, rather than 0', async () => {
+    const { createRun } = await server.data(`mutation($input: CreateRunInput!) { createRun(input: $input) { id } }`, { input: { kind: 'train', name: 'unsupported' } });
+    const classMetrics = [
+      { split: 'val', classId: 1, precision: 0.6, recall: 0.6, f1: 0.6, accuracy: 0.9, support: 5 },
+      { split: 'val', classId: 2, precision: 0, recall: 0, f1: 0, accuracy: 1, support: 0 },
+    ];
+    await server.data(`mutation($input: LogMetricsInput!) { logMetrics(input: $input) { id } }`, {
+      input: { runId: createRun.id, epoch: 1, metrics: [{ name: 'microF1', split: 'val', value: 0.6 }], classMetrics },
+    });
+    const c = (await server.data(COMPARE, { ids: [createRun.id] })).compareRuns;
+    expect(c.classIds).toEqual([1, 2]);
+    expect(c.classF1).toEqual([[0.6, null]]);
+  });
+
   it('minimises losses when choosing the best epoch', async () => {
     const c = (await server.data(COMPARE, { ids: [id.r1, id.r2], metric: { name: 'loss' } })).compareRuns;
     expect(c.selectedBy).toEqual({ name: 'loss', split: 'val', aggregate: 'MIN' });

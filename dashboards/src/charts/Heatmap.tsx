@@ -27,7 +27,7 @@ export function Heatmap({ rows, cols, values, rowHref }: { rows: { id: string; l
                 const v = values[i]?.[j];
                 const t = v == null ? 0 : norm(v);
                 return (
-                  <td key={c.id} tabIndex={0} className="cell" title={`${r.label} · class ${c.label}: F1 ${fmt(v, 3)}`} style={v == null ? undefined : { background: scaleColor(t), color: t > 0.6 ? '#111' : '#fff' }}>
+                  <td key={c.id} tabIndex={0} className="cell" title={`${r.label} · class ${c.label}: ${v == null ? 'no F1 (no samples of the class in the split, or none recorded)' : `F1 ${fmt(v, 3)}`}`} style={v == null ? undefined : { background: scaleColor(t), color: t > 0.6 ? '#111' : '#fff' }}>
                     {v == null ? '·' : v.toFixed(2)}
                   </td>
                 );
