@@ -59,6 +59,25 @@ describe('the CLI beside a running server', () => {
     expect(again).toEqual({ ...imported, reused: true });
   });
 
+  it('sends TAGFUSION_TOKEN when the server needs tokens, over HTTP and graphql-ws', async () => {
+    const secured = await createTestDatabase('pglite', { TAGFUSION_AUTH: 'required', TAGFUSION_DATA_ROOTS: dirname(csvPath) });
+    const as = (env: Record<string, string>) => (args: string[]) => run(process.execPath, [join(projectRoot, 'bin', 'tagfusion.js'), ...args], { env: { ...process.env, ...secured.env, ...env } });
+    const { secret } = JSON.parse((await as({})(['token', 'create', '--name', 'cli', '--role', 'editor', '--json'])).stdout);
+    const guarded = await startServerProcess(secured.env, await freePort(), 120_000);
+    try {
+      const refused = await as({})(['datasets', '--json']).catch((e) => e);
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toMatch(/^tagfusion: .*API token/);
+      const withToken = as({ TAGFUSION_TOKEN: secret });
+      // the import's progress comes over graphql-ws, which takes the token as a connection parameter
+      expect(JSON.parse((await withToken(['import', csvPath, '--name', 'guarded', '--json'])).stdout)).toMatchObject({ name: 'guarded', sampleCount: 12 });
+      expect(JSON.parse((await withToken(['datasets', '--json'])).stdout).map((d: { name: string }) => d.name)).toEqual(['guarded']);
+    } finally {
+      await guarded.kill('SIGTERM');
+      await secured.drop();
+    }
+  });
+
   it('ignores an advert left by a dead server, and says so when TAGFUSION_URL does not answer', async () => {
     const advert = join(db.config.dataDir, 'tagfusion.url');
     writeFileSync(advert, JSON.stringify({ url: `http://127.0.0.1:${await freePort()}/graphql`, pid: 2 ** 30 }));

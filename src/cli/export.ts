@@ -6,7 +6,6 @@ import { runIdOf } from '../artifacts/paths.js';
 import { errors } from '../errors.js';
 import type { ExportFormat } from '../export/format.js';
 import type { ExportQuery } from '../export/query.js';
-import { ExportService } from '../export/service.js';
 import type { RunLifecycle } from '../runs/query.js';
 import { withDirectApp } from './direct-app.js';
 
@@ -29,6 +28,8 @@ export async function exportCommand(table: 'runs' | 'metrics', o: ExportOptions)
     if (o.project !== undefined) query.projectIds = [(await app.services.projects.byNameOrId(o.project)).id];
     if (o.run?.length) query.runIds = o.run.map((id) => runIdOf(id, '--run'));
     if (o.lifecycle !== undefined) query.lifecycle = o.lifecycle.toUpperCase() as RunLifecycle;
+    // Imported here: the database client it needs is not loaded for commands sent to a server.
+    const { ExportService } = await import('../export/service.js');
     const exporter = new ExportService(app.db);
     const body = table === 'runs' ? await exporter.runs(query, o.format) : await exporter.metrics(query, o.format);
     if (!o.out) return toStdout(body);

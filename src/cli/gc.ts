@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from 'commander';
-import { GcService, type GcReport } from '../gc/service.js';
+import type { GcReport } from '../gc/service.js';
 import { cliActor } from '../registry/actor.js';
 import { withDirectApp } from './direct-app.js';
 
@@ -49,6 +49,8 @@ export function gcTable(r: GcReport): string {
  */
 export async function gcCommand(o: { olderThan: number; dryRun?: boolean; json?: boolean }) {
   await withDirectApp(async (app) => {
+    // Imported here: the database client it needs is not loaded for commands sent to a server.
+    const { GcService } = await import('../gc/service.js');
     const report = await new GcService(app.db, app.config.dataDir).collect({ olderThanDays: o.olderThan, dryRun: Boolean(o.dryRun), actor: cliActor() });
     process.stdout.write(o.json ? JSON.stringify(report, null, 2) + '\n' : gcTable(report));
   });
