@@ -74,4 +74,6 @@ export const ABLATION_CONFIGS = [
   { key: 'fm2', label: 'FM2 (FM1 + FCNN)', head: 'fm2', components: ['vision', 'text', 'fcnn'] },
   { key: 'xattn', label: '+Cross-attention FCNN', head: 'xattn' },
   { key: 'fm3', label: 'FM3 (FM1 + cross-attention)', head: 'fm3', components: ['vision', 'text', 'xattn'] },
+  // Past the paper (issue 17): FM2's runs weighed per class by a stacker on out-of-fold logits.
+  { key: 'stack', label: 'Stack (vision + text + FCNN)', head: 'stack', components: ['vision', 'text', 'fcnn'] },
 ] as const;

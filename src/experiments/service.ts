@@ -7,11 +7,11 @@ import { ProjectService } from '../projects/service.js';
 import { encodeParam, flattenConfig } from '../runs/params.js';
 import { RunService } from '../runs/service.js';
 import type { TrainingService } from '../training/service.js';
-import { ablationFirstStage } from './ablation.js';
+import { ablationConfigs, ablationFirstStage } from './ablation.js';
 import { comparisonTrials } from './comparison.js';
 import { EXPERIMENT_KINDS, parseExperimentInput, type ExperimentKind } from './input.js';
 import { experimentJob, stopExperiment } from './job.js';
-import { ABLATION_CONFIGS, sweepTrials, type Trial } from './plan.js';
+import { sweepTrials, type Trial } from './plan.js';
 import { experimentTable, toCsv, toMarkdown } from './tables.js';
 import { isTerminal, progressOf, type ExperimentProgress } from './tree.js';
 
@@ -88,7 +88,7 @@ export class ExperimentService {
     } else {
       const a = parseExperimentInput('ablation', raw);
       trials = ablationFirstStage(a);
-      planned = ABLATION_CONFIGS.length;
+      planned = ablationConfigs(a).length;
     }
     for (const t of trials) {
       try {

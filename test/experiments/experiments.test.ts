@@ -127,21 +127,23 @@ describe.each(DB_KINDS)('experiments through the API (%s)', (kind) => {
     expect(Number(cells[3])).toBeGreaterThanOrEqual(0);
   });
 
-  it('runs the ablation: four trained configurations, then FM1–FM3 fusing their logits (Table 5)', async () => {
+  it('runs the ablation: four trained configurations, then FM1–FM3 fusing their logits (Table 5) and the stack of FM2\'s runs', async () => {
     const { startAblation } = await server.data(`mutation($input: AblationInput!) { startAblation(input: $input) { id } }`, {
       input: { datasetId, base: { visionEncoder: { id: 'onnx', path: encoderA }, epochs: 4, learningRate: 0.05 }, parallelism: 2 },
     });
     const run = await waitForExperiment(server, startAblation.id);
     expect(run.status, run.error).toBe('SUCCEEDED');
     const byTrial = Object.fromEntries(run.children.map((c: any) => [param(c, 'trial'), c]));
-    expect(Object.keys(byTrial).sort()).toEqual(['fcnn', 'fm1', 'fm2', 'fm3', 'text', 'vision', 'xattn']);
+    expect(Object.keys(byTrial).sort()).toEqual(['fcnn', 'fm1', 'fm2', 'fm3', 'stack', 'text', 'vision', 'xattn']);
     expect(run.children.every((c: any) => c.status === 'SUCCEEDED')).toBe(true);
     // Fusions average the finished runs: FM2 is vision + text + FCNN.
     expect(byTrial.fm2.summary.components.sort()).toEqual([byTrial.vision.id, byTrial.text.id, byTrial.fcnn.id].sort());
     expect(byTrial.fm3.summary.components).toContain(byTrial.xattn.id);
+    expect(byTrial.stack.summary.stackFolds).toBe(5);
+    expect([...byTrial.stack.summary.components].sort()).toEqual([...byTrial.fm2.summary.components].sort());
     expect(param(byTrial.fm1, 'fusedRuns')).toBe('2');
     const rows = run.csv.trim().split('\r\n').map((l: string) => l.split(','));
-    expect(rows.map((r: string[]) => r[0])).toEqual(['Configuration', 'Vision only', 'Text only', 'FM1 (vision + text)', '+FCNN', 'FM2 (FM1 + FCNN)', '+Cross-attention FCNN', 'FM3 (FM1 + cross-attention)']);
+    expect(rows.map((r: string[]) => r[0])).toEqual(['Configuration', 'Vision only', 'Text only', 'FM1 (vision + text)', '+FCNN', 'FM2 (FM1 + FCNN)', '+Cross-attention FCNN', 'FM3 (FM1 + cross-attention)', 'Stack (vision + text + FCNN)']);
     expect(Number(rows[3][1])).toBe(byTrial.fm1.summary.val.microF1);
     expect(rows.slice(1).every((r: string[]) => r.at(-2) === 'succeeded' && r[1] !== '')).toBe(true);
   });
