@@ -2,7 +2,7 @@
  * dL/dlogits of tf.losses.sigmoidCrossEntropy(labels, logits, classWeights) with its default
  * reduction (the weighted sum divided by the number of nonzero weights, broadcast over the
  * batch): w_c·(σ(z) − y) / (m·nonzero). The loss value itself is not needed for the step.
- * Written row-major into `g` (m × classes) and transposed into `gT` (classes × m).
+ * Written row-major into `g` (m × classes).
  */
 export function bceWithLogitsGrad(
   z: Float32Array,
@@ -10,7 +10,6 @@ export function bceWithLogitsGrad(
   rows: readonly number[],
   classWeights: Float32Array,
   g: Float32Array,
-  gT: Float32Array,
 ): void {
   const c = classWeights.length;
   const m = rows.length;
@@ -20,9 +19,7 @@ export function bceWithLogitsGrad(
   for (let b = 0; b < m; b++) {
     const y = rows[b] * c;
     for (let j = 0; j < c; j++) {
-      const v = classWeights[j] * (1 / (1 + Math.exp(-z[b * c + j])) - labels[y + j]) * scale;
-      g[b * c + j] = v;
-      gT[j * m + b] = v;
+      g[b * c + j] = classWeights[j] * (1 / (1 + Math.exp(-z[b * c + j])) - labels[y + j]) * scale;
     }
   }
 }

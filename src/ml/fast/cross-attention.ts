@@ -29,14 +29,14 @@ export class CrossAttention {
   /** [h, text, image] rows, the output layers' input */
   private readonly x: Slab;
   private readonly q: Slab;
-  private readonly dqT: Slab;
+  private readonly dq: Slab;
+  private readonly textT: Slab;
   private readonly qk: Float32Array;
   private readonly qb: Float32Array;
   private readonly p: Float32Array;
   private readonly pooled: Float32Array;
   private readonly norm: Float32Array;
   private readonly invSigma: Float32Array;
-  private readonly dq: Float32Array;
   /** where the image rows of the current batch are (set by `forward`) */
   private imageAt = 0;
 
@@ -61,14 +61,14 @@ export class CrossAttention {
     this.layers = new OutputLayers(arena, store, 'xattn', this.width, shape.classes, batch, this.d);
     this.x = arena.take(batch * this.width);
     this.q = arena.take(batch * this.d);
-    this.dqT = arena.take(this.d * batch);
+    this.dq = arena.take(batch * this.d);
+    this.textT = arena.take(shape.textDim * batch);
     this.qk = new Float32Array(batch * this.groups);
     this.qb = new Float32Array(batch);
     this.p = new Float32Array(batch * this.tokens);
     this.pooled = new Float32Array(batch * this.groups);
     this.norm = new Float32Array(batch * this.d);
     this.invSigma = new Float32Array(batch);
-    this.dq = new Float32Array(batch * this.d);
   }
 
   forward(text: Slab, image: Slab, m: number, rate: number, seed: number): Slab {
@@ -132,15 +132,15 @@ export class CrossAttention {
     return this.layers.forward(this.x, m, rate, seed);
   }
 
-  backward(text: Slab, m: number, gz: Slab, gzT: Slab): void {
+  backward(text: Slab, m: number, gz: Slab): void {
     const { d, tokens: T, groups: G, shape } = this;
-    this.layers.backward(this.x, m, gz, gzT);
+    this.layers.backward(this.x, m, gz);
     const dh = this.layers.inputGrad(m, d);
     const heap = this.arena.heap();
     const [q, wk, bk, wv, gamma] = [this.q.at, this.key.w.at, this.keyBias.w.at, this.value.w.at, this.gamma.w.at];
-    const gWk = this.key.g.at; // transposed: d × G
+    const gWk = this.key.g.at;
     const gBk = this.keyBias.g.at;
-    const gWv = this.value.g.at; // transposed: d × G
+    const gWv = this.value.g.at;
     const gBv = this.valueBias.g.at;
     const gGamma = this.gamma.g.at;
     const gBeta = this.beta.g.at;
@@ -176,13 +176,13 @@ export class CrossAttention {
         let sum = 0;
         for (let j = 0; j < d; j++) {
           sum += dr[j] * heap[wv + g * d + j];
-          heap[gWv + j * G + g] += this.pooled[b * G + g] * dr[j];
+          heap[gWv + g * d + j] += this.pooled[b * G + g] * dr[j];
         }
         dpooled[g] = sum;
       }
       for (let j = 0; j < d; j++) {
         heap[gBv + j] += dr[j];
-        this.dq[b * d + j] = dr[j];
+        heap[this.dq.at + b * d + j] = dr[j];
       }
       // Softmax backward: ds_t = p_t (dp_t − Σ p·dp), with dp_t = Σ_g dpooled[g]·token_t[g].
       const row = this.imageAt + b * shape.imageDim;
@@ -206,15 +206,14 @@ export class CrossAttention {
         let sum = dqb * heap[bk + j];
         for (let g = 0; g < G; g++) {
           sum += dqk[g] * heap[wk + g * d + j];
-          heap[gWk + j * G + g] += dqk[g] * qj;
+          heap[gWk + g * d + j] += dqk[g] * qj;
         }
         heap[gBk + j] += dqb * qj;
-        this.dq[b * d + j] += sum;
+        heap[this.dq.at + b * d + j] += sum;
       }
     }
-    const dqT = this.arena.view(this.dqT, d * m);
-    for (let b = 0; b < m; b++) for (let j = 0; j < d; j++) dqT[j * m + b] = this.dq[b * d + j];
-    columnSums(this.dq.subarray(0, m * d), m, d, this.arena.view(this.queryBias.g));
-    this.arena.matmul(this.dqT, text, this.query.g, d, m, shape.textDim);
+    columnSums(this.arena.view(this.dq, m * d), m, d, this.arena.view(this.queryBias.g));
+    this.arena.transpose(text, m, shape.textDim, this.textT);
+    this.arena.matmul(this.textT, this.dq, this.query.g, shape.textDim, m, d);
   }
 }

@@ -1,12 +1,8 @@
-/** One parameter inside the flat buffer, and how its gradient is laid out. */
+/** One parameter inside the flat buffers (value, gradient and both moments share the layout). */
 export interface AdamSegment {
-  /** first element in the flat parameter and gradient buffers */
+  /** first element */
   at: number;
-  /** the parameter is rows × cols, row-major (a vector: 1 × n) */
-  rows: number;
-  cols: number;
-  /** the gradient is stored transposed (cols × rows): how the fused step computes kernel gradients */
-  transposedGrad: boolean;
+  size: number;
   /** decoupled weight decay applies (kernels, not biases) */
   decay: boolean;
 }
@@ -40,17 +36,18 @@ export class FlatAdam {
     const { beta1: b1, beta2: b2, learningRate: lr, epsilon: eps, m, s } = this;
     const c1 = 1 - b1 ** this.t;
     const c2 = 1 - b2 ** this.t;
-    for (const seg of this.segments) {
-      const shrink = seg.decay && this.weightDecay > 0 ? 1 - lr * this.weightDecay : 1;
-      const { at, rows, cols } = seg;
-      for (let r = 0; r < rows; r++) {
-        for (let c = 0; c < cols; c++) {
-          const i = at + r * cols + c;
-          const gi = g[seg.transposedGrad ? at + c * rows + r : i];
-          m[i] = b1 * m[i] + (1 - b1) * gi;
-          s[i] = b2 * s[i] + (1 - b2) * gi * gi;
-          w[i] = (w[i] - (lr * (m[i] / c1)) / (eps + Math.sqrt(s[i] / c2))) * shrink;
-        }
+    // Bias corrections folded into two constants; the rule is tf.train.adam's.
+    const step = lr / c1;
+    const second = 1 / c2;
+    for (const { at, size, decay } of this.segments) {
+      const shrink = decay && this.weightDecay > 0 ? 1 - lr * this.weightDecay : 1;
+      for (let i = at, end = at + size; i < end; i++) {
+        const gi = g[i];
+        const mi = b1 * m[i] + (1 - b1) * gi;
+        const si = b2 * s[i] + (1 - b2) * gi * gi;
+        m[i] = mi;
+        s[i] = si;
+        w[i] = (w[i] - (step * mi) / (eps + Math.sqrt(si * second))) * shrink;
       }
     }
   }

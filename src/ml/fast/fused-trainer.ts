@@ -38,7 +38,6 @@ export class FusedTrainer {
   private readonly image?: Slab;
   private readonly parts: Part[];
   private readonly gz: Slab;
-  private readonly gzT: Slab;
   private readonly classWeights: Float32Array;
   private rows: readonly number[] = [];
   private labels: Uint8Array = new Uint8Array(0);
@@ -60,7 +59,6 @@ export class FusedTrainer {
       if (needsText) this.text = arena.take(batch * shape.textDim);
       if (needsImage) this.image = arena.take(batch * shape.imageDim);
       this.gz = arena.take(batch * shape.classes);
-      this.gzT = arena.take(batch * shape.classes);
       this.classWeights = Float32Array.from(options.classWeights);
       this.parts = components.map((c) => this.part(c));
     } catch (err) {
@@ -84,7 +82,7 @@ export class FusedTrainer {
     this.parts.forEach((part, i) => {
       const z = part.forward(m, seeds[i]);
       const c = this.shape.classes;
-      bceWithLogitsGrad(this.arena.view(z, m * c), this.labels, this.rows, this.classWeights, this.arena.view(this.gz, m * c), this.arena.view(this.gzT, m * c));
+      bceWithLogitsGrad(this.arena.view(z, m * c), this.labels, this.rows, this.classWeights, this.arena.view(this.gz, m * c));
       part.backward(m);
     });
     this.adam.step(this.arena.view(this.store.values), this.arena.view(this.store.grads));
@@ -105,7 +103,7 @@ export class FusedTrainer {
     const rate = options.dropout;
     if (component === 'xattn') {
       const x = new CrossAttention(arena, store, shape, batch);
-      return { forward: (m, seed) => x.forward(this.text!, this.image!, m, rate, seed), backward: (m) => x.backward(this.text!, m, this.gz, this.gzT) };
+      return { forward: (m, seed) => x.forward(this.text!, this.image!, m, rate, seed), backward: (m) => x.backward(this.text!, m, this.gz) };
     }
     if (component === 'fcnn') {
       const width = shape.textDim + shape.imageDim;
@@ -120,13 +118,13 @@ export class FusedTrainer {
           }
           return layers.forward(both, m, rate, seed);
         },
-        backward: (m) => layers.backward(both, m, this.gz, this.gzT),
+        backward: (m) => layers.backward(both, m, this.gz),
       };
     }
     const input = component === 'vision' ? this.image! : this.text!;
     const dim = component === 'vision' ? shape.imageDim : shape.textDim;
     const layers = new OutputLayers(arena, store, component, dim, shape.classes, batch, 0);
-    return { forward: (m, seed) => layers.forward(input, m, rate, seed), backward: (m) => layers.backward(input, m, this.gz, this.gzT) };
+    return { forward: (m, seed) => layers.forward(input, m, rate, seed), backward: (m) => layers.backward(input, m, this.gz) };
   }
 }
 

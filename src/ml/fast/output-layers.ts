@@ -5,15 +5,16 @@ import type { Slab, WasmArena } from './wasm-arena.js';
 /**
  * The dense end of every head (components.ts `outputLayers`): [hidden layer, ReLU, dropout,]
  * then the output layer, forward and backward by hand. Each dense layer is one fused
- * matmul + bias (+ ReLU) forward; its kernel gradient is computed as gᵀ·x, which keeps both
- * operands untransposed (the backend's fast path) and gives the gradient transposed, as the
- * optimiser reads it.
+ * matmul + bias (+ ReLU) forward; its kernel gradient is xᵀ·g, with xᵀ written by the backend's
+ * transpose, so that neither matmul operand is transposed (the backend's fast path) and the
+ * operand the backend packs per call is g, the small one.
  */
 export class OutputLayers {
   private readonly out: ParamSlabs;
   private readonly outBias: ParamSlabs;
-  private readonly hidden?: { kernel: ParamSlabs; bias: ParamSlabs; units: number; h: Slab; mask: Float32Array; outT: Slab; dh: Slab; da: Slab; daT: Slab };
+  private readonly hidden?: { kernel: ParamSlabs; bias: ParamSlabs; units: number; h: Slab; hT: Slab; mask: Float32Array; outT: Slab; dh: Slab; da: Slab };
   readonly logits: Slab;
+  private readonly xT: Slab;
   private readonly inputGradT: Slab;
   private readonly inputGradOut: Slab;
   private lastGz?: Slab;
@@ -34,9 +35,11 @@ export class OutputLayers {
     if (store.has(`${prefix}.hidden.kernel`)) {
       const kernel = store.get(`${prefix}.hidden.kernel`);
       const units = kernel.cols;
-      this.hidden = { kernel, bias: store.get(`${prefix}.hidden.bias`), units, h: arena.take(batch * units), mask: new Float32Array(batch * units), outT: arena.take(classes * units), dh: arena.take(batch * units), da: arena.take(batch * units), daT: arena.take(batch * units) };
+      const take = () => arena.take(batch * units);
+      this.hidden = { kernel, bias: store.get(`${prefix}.hidden.bias`), units, h: take(), hT: take(), mask: new Float32Array(batch * units), outT: arena.take(classes * units), dh: take(), da: take() };
     }
     this.logits = arena.take(batch * classes);
+    this.xT = arena.take(batch * inDim);
     const width = this.hidden ? this.hidden.units : classes;
     this.inputGradT = arena.take(width * gradCols);
     this.inputGradOut = arena.take(batch * gradCols);
@@ -65,31 +68,29 @@ export class OutputLayers {
     return this.logits;
   }
 
-  /** Gradients of the parameters from dL/dlogits (`gz`, m × classes, and its transpose `gzT`). */
-  backward(x: Slab, m: number, gz: Slab, gzT: Slab): void {
+  /** Gradients of the parameters from dL/dlogits (`gz`, m × classes). */
+  backward(x: Slab, m: number, gz: Slab): void {
     this.lastGz = gz;
     const hid = this.hidden;
-    const input = hid ? hid.h : x;
-    const inputDim = hid ? hid.units : this.inDim;
-    this.arena.matmul(gzT, input, this.out.g, this.classes, m, inputDim);
+    this.arena.transpose(x, m, this.inDim, this.xT);
+    if (!hid) this.arena.matmul(this.xT, gz, this.out.g, this.inDim, m, this.classes);
+    else {
+      this.arena.transpose(hid.h, m, hid.units, hid.hT);
+      this.arena.matmul(hid.hT, gz, this.out.g, hid.units, m, this.classes);
+    }
     columnSums(this.arena.view(gz, m * this.classes), m, this.classes, this.arena.view(this.outBias.g));
     if (!hid) return;
     // dh = gz · Woutᵀ, with Woutᵀ written out first (tiny) so that no operand is transposed.
     transposeInto(this.arena.view(this.out.w), hid.units, this.classes, this.arena.view(hid.outT));
     this.arena.matmul(gz, hid.outT, hid.dh, m, this.classes, hid.units);
     const heap = this.arena.heap();
-    const { units } = hid;
-    for (let b = 0; b < m; b++) {
-      for (let j = 0; j < units; j++) {
-        const i = b * units + j;
-        // ReLU passes where its output was positive; dropout scales by its mask.
-        const g = heap[hid.h.at + i] > 0 ? heap[hid.dh.at + i] * (this.rate > 0 ? hid.mask[i] : 1) : 0;
-        heap[hid.da.at + i] = g;
-        heap[hid.daT.at + j * m + b] = g;
-      }
+    const n = m * hid.units;
+    for (let i = 0; i < n; i++) {
+      // ReLU passes where its output was positive; dropout scales by its mask.
+      heap[hid.da.at + i] = heap[hid.h.at + i] > 0 ? heap[hid.dh.at + i] * (this.rate > 0 ? hid.mask[i] : 1) : 0;
     }
-    this.arena.matmul(hid.daT, x, hid.kernel.g, units, m, this.inDim);
-    columnSums(heap.subarray(hid.da.at, hid.da.at + m * units), m, units, heap.subarray(hid.bias.g.at, hid.bias.g.at + units));
+    this.arena.matmul(this.xT, hid.da, hid.kernel.g, this.inDim, m, hid.units);
+    columnSums(this.arena.view(hid.da, n), m, hid.units, this.arena.view(hid.bias.g));
   }
 
   /** dL/dx for the first `cols` columns of the input (after `backward`), m × cols. */

@@ -3,7 +3,7 @@ import type { Params } from '../heads/components.js';
 import type { AdamSegment } from './flat-adam.js';
 import type { Slab, WasmArena } from './wasm-arena.js';
 
-/** A parameter in the arena: its value and its gradient (kernels' gradients are stored transposed). */
+/** A parameter in the arena: its value and its gradient, in the same row-major layout. */
 export interface ParamSlabs {
   w: Slab;
   g: Slab;
@@ -36,7 +36,7 @@ export class ParamStore {
     for (const [name, v] of entries) {
       const [rows, cols] = v.shape.length === 2 ? v.shape : [1, v.size];
       this.byName.set(name, { w: arena.part(this.values, at, v.size), g: arena.part(this.grads, at, v.size), rows, cols });
-      this.segments.push({ at, rows, cols, transposedGrad: v.shape.length === 2, decay: decayed(name) });
+      this.segments.push({ at, size: v.size, decay: decayed(name) });
       arena.heap().set(v.dataSync() as Float32Array, this.values.at + at);
       at += v.size;
     }

@@ -22,6 +22,8 @@ export interface Slab {
 
 const LINEAR = 0;
 const RELU = 1;
+/** the backend's dtype code for float32 */
+const FLOAT32 = 0;
 
 /** The WASM backend when it is the active one (the fused step runs only there). */
 export function activeWasmBackend(): WasmBackend | undefined {
@@ -36,16 +38,20 @@ export function activeWasmBackend(): WasmBackend | undefined {
  *
  * The backend's matmul caches an XNNPACK operator per right operand and bias, holding a packed
  * copy of them: a slab whose content changed must get a fresh id before it is used there again
- * (`matmul` does this for its right operand and bias), or the stale copy would be used.
+ * (`matmul` does this for its right operand and bias), or the stale copy would be used. Packing
+ * costs about as much as reading the operand, so the right operand should be the smaller one.
  */
 export class WasmArena {
   private readonly pointers: number[] = [];
   private readonly slabs: Slab[] = [];
   private readonly shapeCache = new Map<string, Uint8Array>();
   private readonly fusedMatMul: (...args: unknown[]) => void;
+  private readonly transposeKernel: (...args: unknown[]) => void;
+  private readonly swap = new Uint8Array(new Int32Array([1, 0]).buffer);
 
   constructor(private readonly backend: WasmBackend) {
     this.fusedMatMul = backend.wasm.cwrap('_FusedMatMul', null, ['number', 'array', 'number', 'number', 'array', 'number', 'number', 'number', 'number', 'number', 'number', 'number', 'number']);
+    this.transposeKernel = backend.wasm.cwrap('Transpose', null, ['number', 'array', 'number', 'number', 'number', 'array', 'number']);
   }
 
   /** A new zeroed buffer of `size` floats. */
@@ -82,6 +88,11 @@ export class WasmArena {
     this.fusedMatMul(a.id, this.shape(m, k), 3, b.id, this.shape(k, n), 3, 0, 0, options.relu ? RELU : LINEAR, options.bias?.id ?? 0, 0, 0, out.id);
   }
 
+  /** out[cols×rows] = x[rows×cols]ᵀ, by the backend's native transpose. */
+  transpose(x: Slab, rows: number, cols: number, out: Slab): void {
+    this.transposeKernel(x.id, this.shape2(rows, cols), 2, FLOAT32, out.id, this.swap, 2);
+  }
+
   /** Unregisters every slab (which frees the cached operators) and frees the memory. */
   dispose(): void {
     for (const slab of this.slabs) this.backend.wasm.tfjs.disposeData(slab.id);
@@ -111,6 +122,13 @@ export class WasmArena {
     const key = `${rows}x${cols}`;
     let bytes = this.shapeCache.get(key);
     if (!bytes) this.shapeCache.set(key, (bytes = new Uint8Array(new Int32Array([1, rows, cols]).buffer)));
+    return bytes;
+  }
+
+  private shape2(rows: number, cols: number): Uint8Array {
+    const key = `2:${rows}x${cols}`;
+    let bytes = this.shapeCache.get(key);
+    if (!bytes) this.shapeCache.set(key, (bytes = new Uint8Array(new Int32Array([rows, cols]).buffer)));
     return bytes;
   }
 }
