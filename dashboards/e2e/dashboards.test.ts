@@ -54,7 +54,10 @@ describe('dashboards', { timeout: 600_000 }, () => {
   const rowCount = () => page.locator('[data-testid=run-row]').count();
 
   test("a live run's curves gain points while it trains", async () => {
-    runs.live = await startTraining(server, datasetId, { name: 'text-live', epochs: 400, learningRate: 0.001 });
+    // Training is fast: on the 80-sample dataset even 1,000 epochs can end before the page has
+    // watched the run gain points, so this run trains on ten times as many samples.
+    const { id: longer } = await importDataset(server, 'longrun', 800);
+    runs.live = await startTraining(server, longer, { name: 'text-live', epochs: 1000, learningRate: 0.001 });
     await go(`#/runs/${runs.live}`);
     const chart = page.locator('[data-testid=loss-chart]');
     await chart.waitFor({ timeout: 60_000 });
@@ -239,7 +242,7 @@ describe('dashboards', { timeout: 600_000 }, () => {
     const form = page.getByRole('form', { name: 'New sweep' });
     await form.getByLabel('Name (optional)').fill('ui-sweep');
     // Long trials, one at a time: the next test cancels this sweep while it runs.
-    await form.getByLabel(/^Base training input/).fill('{ "head": "TEXT", "epochs": 400, "batchSize": 1 }');
+    await form.getByLabel(/^Base training input/).fill('{ "head": "TEXT", "epochs": 1000, "batchSize": 1 }');
     await form.getByLabel(/^Search space/).fill('learningRate = 0.001, 0.01');
     await form.getByLabel('Trials at once').fill('1');
     await form.getByRole('button', { name: 'Start sweep' }).click();
@@ -252,7 +255,7 @@ describe('dashboards', { timeout: 600_000 }, () => {
     assert.equal(run.name, 'ui-sweep');
     assert.equal(run.dataset.id, datasetId);
     assert.deepEqual(run.config.space.map(({ name, values }: { name: string; values: number[] }) => ({ name, values })), [{ name: 'learningRate', values: [0.001, 0.01] }]);
-    assert.equal(run.config.base.epochs, 400);
+    assert.equal(run.config.base.epochs, 1000);
     assert.equal(run.config.parallelism, 1);
   });
 
@@ -268,7 +271,7 @@ describe('dashboards', { timeout: 600_000 }, () => {
       const { run } = await server.gql(`query($id: ID!) { run(id: $id) { children { status } } }`, { id: experiments.ui });
       return run.children.every((c: { status: string }) => TERMINAL.includes(c.status)) && run.children;
     }, 30_000);
-    assert.ok(!children.some((c: { status: string }) => c.status === 'SUCCEEDED'), 'no 400-epoch trial finished: they were stopped');
+    assert.ok(!children.some((c: { status: string }) => c.status === 'SUCCEEDED'), 'no 1000-epoch trial finished: they were stopped');
     await shot(page, 'experiment-cancelled');
   });
 

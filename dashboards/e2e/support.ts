@@ -64,8 +64,14 @@ export async function startServer(env: Record<string, string> = {}): Promise<Ser
     if (Date.now() > deadline) throw new Error(`server did not start:\n${out}`);
     await sleep(250);
   }
+  const post = (query: string, variables?: Record<string, unknown>) => fetch(`${origin}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
   const gql = async <T>(query: string, variables?: Record<string, unknown>): Promise<T> => {
-    const res = await fetch(`${origin}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+    // A kept-alive socket the server closed while idle (a machine under load stretches the idle
+    // time) fails the fetch before the request is read: a query is sent again, a mutation never.
+    const res = await post(query, variables).catch((err: unknown) => {
+      if (/^\s*mutation\b/.test(query) || !(err instanceof TypeError)) throw err;
+      return post(query, variables);
+    });
     const body = (await res.json()) as { data?: T; errors?: { message: string }[] };
     if (body.errors?.length) throw new Error(body.errors.map((e) => e.message).join('; '));
     return body.data as T;
