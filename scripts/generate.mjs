@@ -23,4 +23,37 @@ if (!env.PRISMA_SCHEMA_ENGINE_BINARY) {
 }
 env.PRISMA_HIDE_UPDATE_MESSAGE = '1';
 execFileSync(bin('prisma'), ['generate', '--schema', 'prisma/schema.prisma'], { stdio: 'inherit', env });
-execFileSync(bin('graphql-codegen'), ['--config', 'codegen.yml'], { stdio: 'inherit', env });
+await generateResolverTypes();
+
+/**
+ * The resolver types from the public SDL, as codegen.yml describes them, through
+ * @graphql-codegen/core and its two plugins. Its CLI (@graphql-codegen/cli) would bring loaders
+ * for URLs, GitHub and Apollo Studio that need Node 22 (npm ci warned EBADENGINE 31 times); a
+ * folder of local .graphql files needs none of them.
+ */
+async function generateResolverTypes() {
+  const { readFileSync, readdirSync, mkdirSync } = await import('node:fs');
+  const { dirname } = await import('node:path');
+  const { parse: parseYaml } = await import('yaml');
+  const { buildASTSchema, lexicographicSortSchema, parse, printSchema } = await import('graphql');
+  const { codegen } = await import('@graphql-codegen/core');
+  const plugins = { typescript: await import('@graphql-codegen/typescript'), 'typescript-resolvers': await import('@graphql-codegen/typescript-resolvers') };
+  const config = parseYaml(readFileSync('codegen.yml', 'utf8'));
+  const folder = dirname(config.schema);
+  const files = readdirSync(folder).filter((f) => f.endsWith('.graphql')).sort();
+  // Sorted by name, as the CLI's schema loader gives it (the same types file, in the same order).
+  const schemaAst = lexicographicSortSchema(buildASTSchema(parse(files.map((f) => readFileSync(join(folder, f), 'utf8')).join('\n'))));
+  for (const [filename, target] of Object.entries(config.generates)) {
+    const output = await codegen({
+      filename,
+      schema: parse(printSchema(schemaAst)),
+      schemaAst,
+      documents: [],
+      config: target.config ?? {},
+      plugins: target.plugins.map((name) => ({ [name]: {} })),
+      pluginMap: plugins,
+    });
+    mkdirSync(dirname(filename), { recursive: true });
+    writeFileSync(filename, output);
+  }
+}
