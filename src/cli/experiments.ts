@@ -109,6 +109,7 @@ export interface PseudoLabelFlags extends ExperimentFlags {
   split?: string;
   rounds?: number;
   minConfidence?: number;
+  predict?: boolean;
   text?: string;
   vision?: string;
 }
@@ -124,6 +125,7 @@ export async function pseudoLabelCommand(o: PseudoLabelFlags) {
         name: o.name,
         maxRounds: o.rounds,
         minConfidence: o.minConfidence,
+        predictUnlabelled: o.predict,
         base: baseInput(o),
         text: jsonObject(o.text, '--text'),
         vision: jsonObject(o.vision, '--vision'),

@@ -184,6 +184,7 @@ experimentFlags(program.command('pseudo-label').description('pseudo-labelling ro
   .option('--split <split>', 'only this split of it (train, val or unlabelled)')
   .option('--rounds <n>', 'most rounds after the first (default 3)', whole)
   .option('--min-confidence <x>', 'keep pseudo-labels whose top probability reaches x', num)
+  .option('--predict', "transductive: then predict the unlabelled samples with the best round's fused model (the run's submission artifact)")
   .option('--text <json>', 'training input of the text trials, as JSON')
   .option('--vision <json>', 'training input of the vision trials, as JSON')
   .action(pseudoLabelCommand);

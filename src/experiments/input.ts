@@ -85,6 +85,11 @@ export const pseudoLabelInputSchema = z.object({
   minConfidence: z.number().min(0).max(1).default(0),
   /** a round must beat the best validation score by more than this to continue */
   minImprovement: z.number().min(0).default(0),
+  /**
+   * transductive: after the last round, the best round's fused model predicts the unlabelled
+   * samples (the set to predict, e.g. the test set) into the experiment's `submission` artifact
+   */
+  predictUnlabelled: z.boolean().default(false),
   objective,
   /** training input of the text and vision trials (on top of base) */
   text: trainingFields.default({}),

@@ -5,14 +5,18 @@ import { ensureFeatureSet, loadDatasetForExtraction } from '../features/extract.
 import { artifactRoot, featureStoreRoot } from '../features/paths.js';
 import { assignLabels } from '../ml/labels.js';
 import type { EncoderSpec } from '../ml/encoders/registry.js';
-import { localArtifact, saveJson } from '../training/artifact.js';
+import { localArtifact, saveJson, saveText } from '../training/artifact.js';
 import { loadTrainingDatasets } from '../training/datasets.js';
 import { parseTrainingInput } from '../training/input.js';
+import { submissionCsv } from '../prediction/submission.js';
 import { PSEUDO_LABELS_ARTIFACT, PSEUDO_LABELS_FORMAT, type PseudoLabels } from '../training/pseudo-labels.js';
 import type { ComponentLogitsInput } from '../workers/fusion.js';
 import { minimised, ROUND_KIND, type PseudoLabelInput } from './input.js';
 import { objectiveOf, type ExperimentOutcome } from './outcome.js';
 import type { TrialRunner } from './trials.js';
+
+/** The experiment run's artifact with the unlabelled samples' predictions (predictUnlabelled). */
+export const SUBMISSION_ARTIFACT = 'submission';
 
 interface RoundModels {
   text: Run;
@@ -26,7 +30,9 @@ interface RoundModels {
  * fuses them (FM1). Each later round predicts the unlabelled samples with the best fused model so
  * far, keeps the (confident) pseudo-labels with the round, retrains each modality that can use
  * them on train + pseudo-labelled data, fuses, and scores on the held-out validation split. It
- * stops when a round does not beat the best score, or after `maxRounds`.
+ * stops when a round does not beat the best score, or after `maxRounds` (the paper's rule).
+ * Transductive, as the paper: the unlabelled dataset may be the one to predict (the test set),
+ * and with `predictUnlabelled` the best round's fused model predicts it at the end.
  */
 export async function runPseudoLabeling(t: TrialRunner, input: PseudoLabelInput): Promise<ExperimentOutcome> {
   const minimise = minimised(input.objective.metric);
@@ -72,6 +78,7 @@ export async function runPseudoLabeling(t: TrialRunner, input: PseudoLabelInput)
     return { plannedTrials: 0, trials: rounds.length, succeeded: rounds.length, best: null, rounds, error: err.message };
   }
   const baseline = rounds[0].score;
+  const submission = input.predictUnlabelled ? { submission: await writeSubmission(t, input, best.fused) } : {};
   return {
     plannedTrials: 0,
     trials: rounds.length,
@@ -81,6 +88,7 @@ export async function runPseudoLabeling(t: TrialRunner, input: PseudoLabelInput)
     baseline,
     gain: best.score - baseline,
     stoppedBecause: rounds.at(-1)!.improved ? `reached ${input.maxRounds} rounds` : `round ${rounds.at(-1)!.round} did not improve ${input.objective.split} ${input.objective.metric}`,
+    ...submission,
   };
 }
 
@@ -103,6 +111,37 @@ async function ensureRound(t: TrialRunner, round: number): Promise<Run> {
 async function ensurePseudoLabels(t: TrialRunner, input: PseudoLabelInput, round: Run, fused: Run): Promise<Run> {
   const { prisma } = t.ctx.db;
   if (await prisma.artifact.findUnique({ where: { runId_name: { runId: round.id, name: PSEUDO_LABELS_ARTIFACT } } })) return round;
+  const root = artifactRoot(t.ctx.config);
+  const { dataset, rows, classIds, probs, assigned, used } = await fusedPredictions(t, input, fused);
+  const classes = classIds.length;
+  const doc: PseudoLabels = { format: PSEUDO_LABELS_FORMAT, datasetId: dataset.id, predictedBy: fused.id, rows: [], labels: [], confidence: [] };
+  rows.forEach((row, i) => {
+    const p = probs.subarray(i * classes, (i + 1) * classes);
+    const confidence = Math.max(...p);
+    if (confidence < input.minConfidence) return;
+    doc.rows.push(row);
+    doc.labels.push(classIds.filter((_, c) => assigned[i * classes + c]));
+    doc.confidence.push(confidence);
+  });
+  if (!doc.rows.length) throw new RoundFailed(`no unlabelled sample reached the confidence ${input.minConfidence}`);
+  const saved = await saveJson(root, round.id, doc, 'pseudo-labels.json');
+  await prisma.artifact.create({
+    data: { runId: round.id, name: PSEUDO_LABELS_ARTIFACT, kind: PSEUDO_LABELS_FORMAT, ...saved, metadata: { datasetId: dataset.id, kept: doc.rows.length, candidates: rows.length, predictedBy: fused.id, components: used } },
+  });
+  await t.runs.recordEpoch(round.id, 1, [
+    { name: 'pseudoLabelled', split: 'unlabelled', value: doc.rows.length },
+    { name: 'meanConfidence', split: 'unlabelled', value: doc.confidence.reduce((a, b) => a + b, 0) / doc.rows.length },
+  ]);
+  return round;
+}
+
+/**
+ * The unlabelled samples (the experiment's split of them) as a fused run predicts them: its
+ * components that can see them (those whose modalities the samples have), their logits averaged,
+ * labels assigned with the fused model's thresholds and the top-label fallback.
+ */
+async function fusedPredictions(t: TrialRunner, input: PseudoLabelInput, fused: Run) {
+  const { prisma } = t.ctx.db;
   const root = artifactRoot(t.ctx.config);
   const fusedArtifact = await prisma.artifact.findUniqueOrThrow({ where: { runId_name: { runId: fused.id, name: 'model' } } });
   const fusion = JSON.parse(await readFile(await localArtifact(root, fusedArtifact.uri), 'utf8')) as { classIds: number[]; thresholds: number[]; components: { runId: string; artifact: string; format: string }[] };
@@ -139,23 +178,22 @@ async function ensurePseudoLabels(t: TrialRunner, input: PseudoLabelInput, round
   if (!used.length) throw errors.badInput(`no component of run ${fused.id} can predict dataset ${input.unlabelledDatasetId} (it has no images)`, { field: 'unlabelledDatasetId' });
   const probs = sum.map((v) => 1 / (1 + Math.exp(-v / used.length)));
   const assigned = assignLabels(probs, rows.length, classes, fusion.thresholds);
-  const doc: PseudoLabels = { format: PSEUDO_LABELS_FORMAT, datasetId: dataset.id, predictedBy: fused.id, rows: [], labels: [], confidence: [] };
-  rows.forEach((row, i) => {
-    const p = probs.subarray(i * classes, (i + 1) * classes);
-    const confidence = Math.max(...p);
-    if (confidence < input.minConfidence) return;
-    doc.rows.push(row);
-    doc.labels.push(fusion.classIds.filter((_, c) => assigned[i * classes + c]));
-    doc.confidence.push(confidence);
+  return { dataset, rows, classIds: fusion.classIds, probs, assigned, used };
+}
+
+/**
+ * Transductive prediction: the unlabelled samples, which the rounds pseudo-labelled, predicted
+ * by the best round's fused model and kept as the experiment's `submission` artifact (the
+ * competition's ImageID,Labels CSV).
+ */
+async function writeSubmission(t: TrialRunner, input: PseudoLabelInput, best: Run) {
+  const { dataset, rows, classIds, assigned } = await fusedPredictions(t, input, best);
+  const csv = submissionCsv(rows.map((row, i) => ({ imageId: dataset.samples[row].imageId ?? String(row), labels: classIds.filter((_, c) => assigned[i * classIds.length + c]) })));
+  const saved = await saveText(artifactRoot(t.ctx.config), t.experiment.id, 'submission.csv', csv);
+  await t.ctx.db.prisma.artifact.upsert({
+    where: { runId_name: { runId: t.experiment.id, name: SUBMISSION_ARTIFACT } },
+    create: { runId: t.experiment.id, name: SUBMISSION_ARTIFACT, kind: 'submission-csv', ...saved, metadata: { datasetId: dataset.id, predictedBy: best.id, samples: rows.length } },
+    update: { ...saved, metadata: { datasetId: dataset.id, predictedBy: best.id, samples: rows.length } },
   });
-  if (!doc.rows.length) throw new RoundFailed(`no unlabelled sample reached the confidence ${input.minConfidence}`);
-  const saved = await saveJson(root, round.id, doc, 'pseudo-labels.json');
-  await prisma.artifact.create({
-    data: { runId: round.id, name: PSEUDO_LABELS_ARTIFACT, kind: PSEUDO_LABELS_FORMAT, ...saved, metadata: { datasetId: dataset.id, kept: doc.rows.length, candidates: rows.length, predictedBy: fused.id, components: used } },
-  });
-  await t.runs.recordEpoch(round.id, 1, [
-    { name: 'pseudoLabelled', split: 'unlabelled', value: doc.rows.length },
-    { name: 'meanConfidence', split: 'unlabelled', value: doc.confidence.reduce((a, b) => a + b, 0) / doc.rows.length },
-  ]);
-  return round;
+  return { artifact: saved.uri, predictedBy: best.id, samples: rows.length };
 }

@@ -53,9 +53,12 @@ const STORAGE_ERRORS: Record<string, string> = { ENOSPC: 'no space left on devic
  * catalogue error ARTIFACT_WRITE_FAILED, naming the run and the size. With a bucket the file
  * is uploaded before this returns, so the row the caller writes next never points at nothing.
  */
-export async function saveJson(root: string, runId: string, document: object, file = 'model.json'): Promise<{ uri: string; sizeBytes: number; checksum: string }> {
+export const saveJson = (root: string, runId: string, document: object, file = 'model.json') => saveText(root, runId, file, JSON.stringify(document));
+
+/** Writes any text artifact as root/runId/<file>, as saveJson does (atomic, uploaded, errors named). */
+export async function saveText(root: string, runId: string, file: string, text: string): Promise<{ uri: string; sizeBytes: number; checksum: string }> {
   const dir = join(root, runId);
-  const bytes = Buffer.from(JSON.stringify(document));
+  const bytes = Buffer.from(text);
   const tmp = join(dir, `${file}.${process.pid}.tmp`);
   try {
     await mkdir(dir, { recursive: true });
@@ -64,7 +67,7 @@ export async function saveJson(root: string, runId: string, document: object, fi
   } catch (err) {
     await rm(tmp, { force: true }).catch(() => undefined);
     const code = (err as NodeJS.ErrnoException).code ?? '';
-    const what = file.replace(/\.json$/, '');
+    const what = file.replace(/\.(json|csv)$/, '');
     if (STORAGE_ERRORS[code]) throw errors.artifactWriteFailed(runId, what, bytes.byteLength, code, STORAGE_ERRORS[code]);
     throw err;
   }
