@@ -46,6 +46,9 @@ describe('the CLI beside a running server', () => {
     // the server did the work: its job list holds the three jobs
     const { jobs } = await server.gql(`{ jobs { kind status } }`);
     expect(jobs).toHaveLength(3);
+    // the run by its name; the listings below then show a registered model with a version
+    const registered = JSON.parse((await cli(['register', '--run', 'beside-run', '--model', 'beside-model', '--json'])).stdout);
+    expect(registered).toMatchObject({ model: 'beside-model', version: 1, created: true, runId: trained.runId });
     const listings = [['models', '--json'], ['datasets', '--json'], ['runs', '--dataset', 'beside', '--json'], ['datasets']];
     const remote = [];
     for (const args of listings) remote.push((await cli(args)).stdout);
@@ -57,6 +60,8 @@ describe('the CLI beside a running server', () => {
     for (const [i, args] of listings.entries()) expect((await cli(args)).stdout, args.join(' ')).toBe(remote[i]);
     const again = JSON.parse((await cli(['import', csvPath, '--name', 'beside', '--json'])).stdout);
     expect(again).toEqual({ ...imported, reused: true });
+    const registeredAgain = JSON.parse((await cli(['register', '--run', 'beside-run', '--model', 'beside-model', '--json'])).stdout);
+    expect(registeredAgain).toEqual({ ...registered, created: false });
   });
 
   it('sends TAGFUSION_TOKEN when the server needs tokens, over HTTP and graphql-ws', async () => {
@@ -81,7 +86,7 @@ describe('the CLI beside a running server', () => {
   it('ignores an advert left by a dead server, and says so when TAGFUSION_URL does not answer', async () => {
     const advert = join(db.config.dataDir, 'tagfusion.url');
     writeFileSync(advert, JSON.stringify({ url: `http://127.0.0.1:${await freePort()}/graphql`, pid: 2 ** 30 }));
-    expect(JSON.parse((await cli(['models', '--json'])).stdout)).toEqual([]);
+    expect(JSON.parse((await cli(['models', '--json'])).stdout).map((m: { name: string }) => m.name)).toEqual(['beside-model']);
     const port = await freePort();
     const err = await cli(['datasets'], { TAGFUSION_URL: `http://127.0.0.1:${port}` }).catch((e) => e);
     expect(err.code).toBe(2);

@@ -3,7 +3,7 @@ import type { App } from '../app.js';
 import { loadConfig } from '../config.js';
 import { cliActor } from '../registry/actor.js';
 import { resolveRefs } from '../refs/input.js';
-import { remoteModels, type ModelListing } from './remote/models.js';
+import { remoteModels, remoteRegister, type ModelListing, type Registered } from './remote/models.js';
 import { remoteApi } from './remote/target.js';
 
 /** Opens the app without working jobs: webhook deliveries queued here are sent by a server or worker. */
@@ -63,15 +63,28 @@ export function modelsText(out: ModelListing[]): string {
 }
 
 /** `tagfusion register`: a finished run's artifact becomes the model's next version. */
-export async function registerCommand(o: { run: string; model: string; description?: string; json?: boolean }) {
-  await withApp(async (app) => {
-    const { version, created } = await app.services.registry.registerVersion(cliActor(), await resolveRefs(app.services, { runId: o.run, model: o.model, description: o.description }));
-    const val = (version.metrics as { val?: Record<string, number> }).val ?? {};
-    const text = created
-      ? `registered ${o.model} version ${version.version} from run ${o.run}  (val macro-F1 ${f4(val.macroF1)}, sha256 ${version.artifactChecksum?.slice(0, 12)}…)\n`
-      : `run ${o.run}'s artifact is already ${o.model} version ${version.version}\n`;
-    print(Boolean(o.json), { model: o.model, version: version.version, versionId: version.id, created, runId: version.runId, artifactChecksum: version.artifactChecksum, metrics: version.metrics, encoders: version.encoders }, text);
-  });
+export async function registerCommand(o: RegisterFlags) {
+  const api = remoteApi();
+  if (api) return printRegistered(o, await remoteRegister(api, o));
+  await withApp(async (app) =>
+    printRegistered(o, await app.services.registry.registerVersion(cliActor(), await resolveRefs(app.services, { runId: o.run, model: o.model, description: o.description }))),
+  );
+}
+
+export interface RegisterFlags {
+  run: string;
+  model: string;
+  description?: string;
+  json?: boolean;
+}
+
+/** Prints a registration as JSON (--json) or text, the same through a server or in-process. */
+function printRegistered(o: RegisterFlags, { version, created }: Registered) {
+  const val = (version.metrics as { val?: Record<string, number> }).val ?? {};
+  const text = created
+    ? `registered ${o.model} version ${version.version} from run ${o.run}  (val macro-F1 ${f4(val.macroF1)}, sha256 ${version.artifactChecksum?.slice(0, 12)}…)\n`
+    : `run ${o.run}'s artifact is already ${o.model} version ${version.version}\n`;
+  print(Boolean(o.json), { model: o.model, version: version.version, versionId: version.id, created, runId: version.runId, artifactChecksum: version.artifactChecksum, metrics: version.metrics, encoders: version.encoders }, text);
 }
 
 /** `tagfusion promote`: moves an alias to a version (protection and the promotion rule apply). */

@@ -1,3 +1,4 @@
+import type { RegisterFlags } from '../models.js';
 import type { RemoteApi } from './api.js';
 
 /** One registered model as `tagfusion models` prints it, through a server or in-process. */
@@ -27,4 +28,19 @@ export async function remoteModels(api: RemoteApi): Promise<ModelListing[]> {
     if (!page.pageInfo.hasNextPage) return out;
     after = page.pageInfo.endCursor;
   }
+}
+
+/** A registration's outcome, as the registry service and the registerModelVersion mutation both return it. */
+export interface Registered {
+  version: { id: string; version: number; runId: string | null; artifactChecksum: string | null; metrics: unknown; encoders: unknown };
+  created: boolean;
+}
+
+/** `tagfusion register` through a running server (the run may be named as in-process: the server resolves it). */
+export async function remoteRegister(api: RemoteApi, o: RegisterFlags): Promise<Registered> {
+  const { registerModelVersion } = await api.request<{ registerModelVersion: Registered }>(
+    `mutation($i: RegisterModelVersionInput!) { registerModelVersion(input: $i) { version { id version runId artifactChecksum metrics encoders } created } }`,
+    { i: { runId: o.run, model: o.model, description: o.description } },
+  );
+  return registerModelVersion;
 }
