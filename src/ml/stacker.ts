@@ -36,9 +36,11 @@ export function combineLogits(parts: Float32Array[], n: number, c: number, stack
 }
 
 /**
- * Fits one logistic regression per class on the components' logits of that class (exact
- * Newton–Raphson on the penalised log loss, from the equal-weights average). A class with no
- * positive or no negative example keeps the average's weights and gets no bias.
+ * Fits one logistic regression per class on the components' logits of that class: Newton–Raphson
+ * on the penalised log loss from the equal-weights average, each step halved until the loss
+ * drops (saturated logits of a common class leave almost no curvature, where a full step is
+ * hundreds wide and diverges). A class with no positive or no negative example keeps the
+ * average's weights and gets no bias.
  */
 export function fitStacker(parts: Float32Array[], labels: Uint8Array, n: number, c: number, options: StackerOptions = {}): Stacker {
   const m = parts.length;
@@ -47,24 +49,35 @@ export function fitStacker(parts: Float32Array[], labels: Uint8Array, n: number,
   const weights: number[][] = [];
   const bias: number[] = [];
   for (let j = 0; j < c; j++) {
-    // θ = [w_1 … w_M, b]
-    const theta = [...new Array<number>(m).fill(1 / m), 0];
+    // θ = [w_1 … w_M, b]; x_i = [logits of class j, 1]
+    const x = (i: number, k: number) => (k === m ? 1 : parts[k][i * c + j]);
+    const y = (i: number) => labels[i * c + j];
+    const loss = (theta: number[]) => {
+      let total = 0;
+      for (let i = 0; i < n; i++) {
+        let z = theta[m];
+        for (let k = 0; k < m; k++) z += theta[k] * x(i, k);
+        total += Math.max(z, 0) - z * y(i) + Math.log1p(Math.exp(-Math.abs(z)));
+      }
+      for (let k = 0; k < m; k++) total += (l2 / 2) * theta[k] * theta[k];
+      return total;
+    };
+    let theta = [...new Array<number>(m).fill(1 / m), 0];
     let positives = 0;
-    for (let i = 0; i < n; i++) positives += labels[i * c + j];
+    for (let i = 0; i < n; i++) positives += y(i);
     if (positives > 0 && positives < n) {
+      let current = loss(theta);
       for (let it = 0; it < iterations; it++) {
         const grad = new Array<number>(m + 1).fill(0);
         const hess = Array.from({ length: m + 1 }, () => new Array<number>(m + 1).fill(0));
-        const x = new Array<number>(m + 1).fill(1);
         for (let i = 0; i < n; i++) {
           let z = theta[m];
-          for (let k = 0; k < m; k++) z += theta[k] * (x[k] = parts[k][i * c + j]);
+          for (let k = 0; k < m; k++) z += theta[k] * x(i, k);
           const p = 1 / (1 + Math.exp(-z));
-          const r = p - labels[i * c + j];
-          const s = Math.max(p * (1 - p), 1e-9);
+          const s = p * (1 - p);
           for (let a = 0; a <= m; a++) {
-            grad[a] += r * x[a];
-            for (let b = 0; b <= a; b++) hess[a][b] += s * x[a] * x[b];
+            grad[a] += (p - y(i)) * x(i, a);
+            for (let b = 0; b <= a; b++) hess[a][b] += s * x(i, a) * x(i, b);
           }
         }
         for (let a = 0; a <= m; a++) for (let b = 0; b < a; b++) hess[b][a] = hess[a][b];
@@ -74,12 +87,21 @@ export function fitStacker(parts: Float32Array[], labels: Uint8Array, n: number,
         }
         hess[m][m] += 1e-6;
         const step = solve(hess, grad);
-        let size = 0;
-        for (let a = 0; a <= m; a++) {
-          theta[a] -= step[a];
-          size = Math.max(size, Math.abs(step[a]));
+        const slope = step.reduce((sum, d, a) => sum + d * grad[a], 0);
+        let size = 1;
+        let next = theta.map((t, a) => t - step[a]);
+        let nextLoss = loss(next);
+        // Armijo backtracking: a step must lower the loss by a share of what its slope promises.
+        while (nextLoss > current - 1e-4 * size * slope && size > 1e-10) {
+          size /= 2;
+          next = theta.map((t, a) => t - size * step[a]);
+          nextLoss = loss(next);
         }
-        if (size < 1e-7) break;
+        if (!(nextLoss < current)) break;
+        const moved = Math.max(...step.map((d) => Math.abs(size * d)));
+        theta = next;
+        current = nextLoss;
+        if (moved < 1e-7) break;
       }
     }
     weights.push(theta.slice(0, m));

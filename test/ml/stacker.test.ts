@@ -38,6 +38,26 @@ describe('stacker', () => {
     expect(errorsOf(combineLogits([a, b], n, c, stacker))).toBeLessThan(errorsOf(combineLogits([a, b], n, c)) / 2);
   });
 
+  it('stays finite on saturated logits of a common class, and fits them no worse than the mean', () => {
+    // Both components say ±12 (p ≈ 1e-5 from 0 or 1) and are wrong on one sample in ten: a plain
+    // Newton step from the mean is hundreds wide there (the curvature is ~0), and diverged.
+    const n = 400;
+    const random = seededRandom(3);
+    const labels = new Uint8Array(n);
+    const a = new Float32Array(n);
+    const b = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      labels[i] = random() < 0.75 ? 1 : 0;
+      const sign = (labels[i] ? 1 : -1) * (random() < 0.1 ? -1 : 1);
+      a[i] = 12 * sign;
+      b[i] = 12 * sign * (random() < 0.5 ? 1 : 0.8);
+    }
+    const stacker = fitStacker([a, b], labels, n, 1);
+    for (const w of [...stacker.weights[0], ...stacker.bias]) expect(Math.abs(w)).toBeLessThan(10);
+    const logLoss = (logits: Float32Array) => logits.reduce((sum, z, i) => sum + Math.log1p(Math.exp(-Math.abs(z))) + Math.max(z, 0) - z * labels[i], 0) / n;
+    expect(logLoss(combineLogits([a, b], n, 1, stacker))).toBeLessThan(logLoss(combineLogits([a, b], n, 1)));
+  });
+
   it('keeps the mean for a class with no positive example', () => {
     const stacker = fitStacker([Float32Array.from([1, 2]), Float32Array.from([3, 4])], new Uint8Array(2), 2, 1);
     expect(stacker).toEqual({ weights: [[0.5, 0.5]], bias: [0] });
