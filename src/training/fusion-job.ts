@@ -10,7 +10,7 @@ import { weightedBce } from '../ml/predict.js';
 import type { RunService } from '../runs/service.js';
 import type { ComponentLogitsInput } from '../workers/fusion.js';
 import { fetchFeatureSet } from '../features/shared-store.js';
-import { combineLogits, fitStacker } from '../ml/stacker.js';
+import { combineLogits, fitStacker, withF1Offset } from '../ml/stacker.js';
 import { localArtifact, localArtifactFolder, saveJson } from './artifact.js';
 import type { TrainingInput } from './input.js';
 import { finishRun, flatMetrics, recordEpoch } from './record.js';
@@ -45,7 +45,12 @@ export async function fuseRuns(ctx: JobContext, runs: RunService, runId: string,
   const components = [];
   const parts: Record<'train' | 'val', Float32Array[]> = { train: [], val: [] };
   // A stack first learns its per-class weights from out-of-fold logits of the components' heads.
-  const stacker = input.head === 'stack' ? fitStacker(await outOfFoldLogits(ctx, input, split.train, classes), labelsOf(split.train), split.train.length, classes) : undefined;
+  const fitOnFolds = async () => {
+    const oof = await outOfFoldLogits(ctx, input, split.train, classes);
+    const labels = labelsOf(split.train);
+    return withF1Offset(fitStacker(oof, labels, split.train.length, classes), oof, labels, split.train.length, classes);
+  };
+  const stacker = input.head === 'stack' ? await fitOnFolds() : undefined;
   const done = (i: number) => (stacker ? 0.5 : 0) + ((stacker ? 0.5 : 1) * (i + 1)) / input.componentRunIds.length;
   for (const [i, componentId] of input.componentRunIds.entries()) {
     const artifact = await ctx.db.prisma.artifact.findUniqueOrThrow({ where: { runId_name: { runId: componentId, name: 'model' } } });
@@ -102,7 +107,7 @@ export async function fuseRuns(ctx: JobContext, runs: RunService, runId: string,
     epochsRun: 1,
     // the fused model is its components: their trained parameters together
     parameters: componentRuns.reduce((n, r) => n + ((r.summary as { parameters?: number } | null)?.parameters ?? 0), 0) + (stacker ? classes * (input.componentRunIds.length + 1) : 0),
-    ...(stacker ? { stackFolds: STACK_FOLDS } : {}),
+    ...(stacker ? { stackFolds: STACK_FOLDS, stackOffset: stacker.offset } : {}),
     seconds,
     thresholds,
     components: input.componentRunIds,

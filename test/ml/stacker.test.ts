@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { combineLogits, fitStacker, kFolds } from '../../src/ml/stacker.js';
+import { assignLabels } from '../../src/ml/labels.js';
+import { multiLabelMetrics } from '../../src/ml/metrics.js';
+import { combineLogits, fitStacker, kFolds, withF1Offset } from '../../src/ml/stacker.js';
 import { seededRandom } from '../../src/util/random.js';
 
 describe('stacker', () => {
@@ -56,6 +58,31 @@ describe('stacker', () => {
     for (const w of [...stacker.weights[0], ...stacker.bias]) expect(Math.abs(w)).toBeLessThan(10);
     const logLoss = (logits: Float32Array) => logits.reduce((sum, z, i) => sum + Math.log1p(Math.exp(-Math.abs(z))) + Math.max(z, 0) - z * labels[i], 0) / n;
     expect(logLoss(combineLogits([a, b], n, 1, stacker))).toBeLessThan(logLoss(combineLogits([a, b], n, 1)));
+  });
+
+  it('moves the decision to where micro-F1 peaks on the data it was fitted on, through the biases', () => {
+    // a rare class whose logits overlap: calibrated probabilities rarely pass 0.5, so F1 wants a lower cut
+    const n = 2000;
+    const random = seededRandom(11);
+    const labels = new Uint8Array(n * 2);
+    const a = new Float32Array(n * 2);
+    for (let i = 0; i < n; i++) {
+      labels[i * 2] = random() < 0.15 ? 1 : 0;
+      // a class on every sample, so that the top-label fallback never decides for the rare one
+      labels[i * 2 + 1] = 1;
+      a[i * 2] = (labels[i * 2] ? 1 : -1) + (random() - 0.5) * 5;
+      a[i * 2 + 1] = 6;
+    }
+    const f1 = (s: { weights: number[][]; bias: number[] }) => {
+      const probs = combineLogits([a], n, 2, s).map((z) => 1 / (1 + Math.exp(-z)));
+      return multiLabelMetrics(assignLabels(probs, n, 2, 0.5), labels, n, 2).microF1;
+    };
+    const fitted = fitStacker([a], labels, n, 2);
+    const moved = withF1Offset(fitted, [a], labels, n, 2);
+    expect(moved.offset).toBeGreaterThan(0);
+    moved.bias.forEach((b, j) => expect(b - fitted.bias[j]).toBeCloseTo(moved.offset, 12));
+    expect(moved.weights).toEqual(fitted.weights);
+    expect(f1(moved)).toBeGreaterThan(f1(fitted));
   });
 
   it('keeps the mean for a class with no positive example', () => {
