@@ -41,6 +41,10 @@ export class EpochWriter {
 
   push(report: EpochReport): void {
     this.chain = this.chain.then(async () => {
+      // PGlite runs its queries on this thread and resolves them without I/O, so a backlog of
+      // epochs (a fast head sends hundreds at once) would be written in one unbroken run of
+      // microtasks: the API answered nothing for seconds. Each write waits its turn in the loop.
+      await new Promise<void>((resolve) => setImmediate(resolve));
       if (this.failure) return;
       try {
         await this.write(report);
