@@ -106,7 +106,7 @@ describe.each(DB_KINDS)('experiments through the API (%s)', (kind) => {
     expect(detail.epochMetrics.length).toBeGreaterThanOrEqual(2);
     expect(detail.epochMetrics.length).toBeLessThan(40);
     expect(run.experiment).toMatchObject({ total: 2, done: 1, failed: 1 });
-    expect(run.csv).toMatch(/\r\nt1,1e-7,.*,stopped early\r\n/);
+    expect(run.csv).toMatch(new RegExp(`\r\nt1,1e-7,.*,stopped early,${weak.id.slice(0, 8)}\r\n`));
   });
 
   it('compares encoders under one head (Table 1)', async () => {
