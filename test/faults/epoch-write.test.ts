@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DB_KINDS } from '../support/databases.js';
-import { captionDataset } from '../support/fixtures.js';
-import { importThroughApi, waitForJob } from '../support/jobs.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { serverWithCaptions, waitForJob } from '../support/jobs.js';
+import type { TestServer } from '../support/server.js';
 
 const START = `mutation($input: TrainingInput!) { startTraining(input: $input) { id } }`;
 
@@ -15,9 +14,7 @@ describe.each(DB_KINDS)('an epoch write refused mid-training on %s', (kind) => {
   let server: TestServer;
   let datasetId: string;
   beforeAll(async () => {
-    server = await startTestServer(kind, { env: { TAGFUSION_WORKER_THREADS: '1' } });
-    const fx = await captionDataset(200);
-    datasetId = (await importThroughApi(server, { name: 'captions', csvPath: fx.csvPath, valFraction: 0.25 })).result.datasetId;
+    ({ server, datasetId } = await serverWithCaptions(kind, 200));
   });
   afterAll(async () => server?.close());
 

@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DB_KINDS } from '../support/databases.js';
-import { captionDataset } from '../support/fixtures.js';
-import { importThroughApi, waitForJob } from '../support/jobs.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { serverWithCaptions, waitForJob } from '../support/jobs.js';
+import type { TestServer } from '../support/server.js';
 
 /**
  * A fast head sends its epochs faster than they are written. PGlite answers on the server's own
@@ -13,9 +12,7 @@ describe.each(DB_KINDS)('the API while a fast head writes hundreds of epochs on 
   let server: TestServer;
   let datasetId: string;
   beforeAll(async () => {
-    server = await startTestServer(kind, { env: { TAGFUSION_WORKER_THREADS: '1' } });
-    const fx = await captionDataset(200);
-    datasetId = (await importThroughApi(server, { name: 'captions', csvPath: fx.csvPath, valFraction: 0.25 })).result.datasetId;
+    ({ server, datasetId } = await serverWithCaptions(kind, 200));
   }, 120_000);
   afterAll(async () => server?.close());
 
