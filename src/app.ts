@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { randomInt, randomUUID } from 'node:crypto';
-import type { Config } from './config.js';
+import { ConfigError, type Config } from './config.js';
+import { missingForGpu } from './ml/gpu-check.js';
 import { openDatabase, type Database } from './db/database.js';
 import { migrate } from './db/migrate.js';
 import { DatasetService } from './datasets/service.js';
@@ -83,6 +84,7 @@ export interface AppOptions {
  */
 export async function startApp(config: Config, options: AppOptions): Promise<App> {
   const log = options.logger ?? createLogger(config.logLevel);
+  if (config.device === 'gpu' && options.workJobs) await assertGpuReady();
   const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.databaseUrl ? undefined : config.dataDir });
   const closers: (() => Promise<void>)[] = [() => db.close()];
   const close = async () => {
@@ -159,4 +161,10 @@ export async function startApp(config: Config, options: AppOptions): Promise<App
     await close();
     throw err;
   }
+}
+
+/** TAGFUSION_DEVICE=gpu either finds a working GPU backend or stops the process at start, saying what is missing. */
+async function assertGpuReady(): Promise<void> {
+  const missing = await missingForGpu();
+  if (missing.length) throw new ConfigError(`TAGFUSION_DEVICE=gpu, but ${missing.join('; ')}. Unset it (or set cpu) to run on the CPU; docs/GPU.md says how to run on a GPU.`);
 }
