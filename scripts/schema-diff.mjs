@@ -53,8 +53,10 @@ const tryGit = (...args) => {
 /** The revision to compare with and why, or null with a reason when there is none. */
 export function baseRevision(env = process.env) {
   if (env.SCHEMA_BASE_REF) return { rev: env.SCHEMA_BASE_REF, why: 'SCHEMA_BASE_REF' };
-  if (tryGit('rev-parse', '--verify', '-q', 'origin/main^{commit}')) return { rev: 'origin/main', why: 'origin/main' };
   const head = tryGit('rev-parse', 'HEAD');
+  // In a fresh clone of main (as CI makes), origin/main is HEAD itself: comparing with it checks nothing.
+  const origin = tryGit('rev-parse', '--verify', '-q', 'origin/main^{commit}');
+  if (origin && origin !== head) return { rev: 'origin/main', why: 'origin/main' };
   const main = tryGit('rev-parse', '--verify', '-q', 'main^{commit}');
   if (head && main && head !== main) return { rev: git('merge-base', 'HEAD', 'main'), why: "main's merge-base" };
   const previous = tryGit('rev-parse', '--verify', '-q', 'HEAD~1^{commit}');
