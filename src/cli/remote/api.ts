@@ -55,13 +55,7 @@ export class RemoteApi {
    * Follows a job until it finishes, calling `onProgress` with each event, and returns it.
    */
   async waitForJob(jobId: string, onProgress: (progress: number, message: string) => void): Promise<RemoteJob> {
-    const client = createClient({
-      url: this.url.replace(/^http/, 'ws'),
-      webSocketImpl: WebSocket,
-      retryAttempts: 3,
-      lazy: false,
-      connectionParams: this.authorization ? { authorization: this.authorization } : undefined,
-    });
+    const client = this.socket();
     try {
       const events = client.iterate<{ jobEvents: { status: string; progress: number; message: string | null } }>({
         query: `subscription($id: ID!) { jobEvents(jobId: $id) { status progress message } }`,
@@ -95,6 +89,37 @@ export class RemoteApi {
     } finally {
       await client.dispose();
     }
+  }
+
+  private socket() {
+    return createClient({
+      url: this.url.replace(/^http/, 'ws'),
+      webSocketImpl: WebSocket,
+      retryAttempts: 3,
+      lazy: false,
+      connectionParams: this.authorization ? { authorization: this.authorization } : undefined,
+    });
+  }
+
+  /**
+   * Calls `onData` with each event of a subscription until the returned stop is called. For
+   * progress only: a lost socket ends the events quietly, and the caller's wait notices the finish.
+   */
+  subscribe<T>(query: string, variables: Record<string, unknown>, onData: (data: T) => void): () => Promise<void> {
+    const client = this.socket();
+    const events = client.iterate<T>({ query, variables });
+    const done = (async () => {
+      try {
+        for await (const e of events) if (e.data) onData(e.data);
+      } catch {
+        // progress stops being drawn; the outcome comes from the wait
+      }
+    })();
+    return async () => {
+      await events.return?.(undefined);
+      await client.dispose();
+      await done;
+    };
   }
 
   /** Saves a file the server serves at `path` (e.g. a submission's URL) to `file`. */

@@ -4,7 +4,7 @@ import { remoteProjectId } from './project.js';
 import { waitRemote } from './wait.js';
 
 /** The CLI's lower-case names (text-finetune, adamw, microF1) as the GraphQL enums spell them (TEXT_FINETUNE, ADAMW, MICRO_F1). */
-const enumName = (v: unknown) => (typeof v === 'string' ? v.replace(/([a-z])([A-Z])/g, '$1_$2').replace(/-/g, '_').toUpperCase() : v);
+export const enumName = (v: unknown) => (typeof v === 'string' ? v.replace(/([a-z])([A-Z])/g, '$1_$2').replace(/-/g, '_').toUpperCase() : v);
 const ENUM_FIELDS = ['head', 'optimizer', 'lossWeighting', 'thresholds'] as const;
 
 /** `tagfusion train` through a running server: startTraining, the run's job followed over graphql-ws, the same result printed. */
@@ -22,7 +22,7 @@ export async function remoteTrain(api: RemoteApi, o: TrainFlags): Promise<void> 
 }
 
 /** The job that works a run just started (the API has no run → job link; it is among the newest jobs). */
-async function jobOfRun(api: RemoteApi, runId: string): Promise<string> {
+export async function jobOfRun(api: RemoteApi, runId: string): Promise<string> {
   const { jobs } = await api.request<{ jobs: { id: string; run: { id: string } | null }[] }>(`{ jobs(first: 200) { id run { id } } }`);
   const job = jobs.find((j) => j.run?.id === runId);
   if (!job) throw new Error(`the job of run ${runId} was not found on the server`);
