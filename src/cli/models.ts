@@ -3,7 +3,7 @@ import type { App } from '../app.js';
 import { loadConfig } from '../config.js';
 import { cliActor } from '../registry/actor.js';
 import { resolveRefs } from '../refs/input.js';
-import { remoteModels, remoteRegister, type ModelListing, type Registered } from './remote/models.js';
+import { remotePromote, remoteModels, remoteRegister, type AliasMoved, type ModelListing, type Registered } from './remote/models.js';
 import { remoteApi } from './remote/target.js';
 
 /** Opens the app without working jobs: webhook deliveries queued here are sent by a server or worker. */
@@ -87,19 +87,30 @@ function printRegistered(o: RegisterFlags, { version, created }: Registered) {
   print(Boolean(o.json), { model: o.model, version: version.version, versionId: version.id, created, runId: version.runId, artifactChecksum: version.artifactChecksum, metrics: version.metrics, encoders: version.encoders }, text);
 }
 
-/** `tagfusion promote`: moves an alias to a version (protection and the promotion rule apply). */
-export async function promoteCommand(o: { model: string; version: number; alias: string; expect?: number; allowSignatureChange?: boolean; json?: boolean }) {
+export interface PromoteFlags {
+  model: string;
+  version: number;
+  alias: string;
+  expect?: number;
+  allowSignatureChange?: boolean;
+  json?: boolean;
+}
+
+/** `tagfusion promote`: moves an alias to a version (protection and the promotion rule apply), through a running server when there is one. */
+export async function promoteCommand(o: PromoteFlags) {
+  const input = { model: o.model, alias: o.alias, version: o.version, expectedVersion: o.expect, allowSignatureChange: o.allowSignatureChange ?? false };
+  const api = remoteApi();
+  if (api) return printMove(o, await remotePromote(api, input));
   await withApp(async (app) => {
-    const move = await app.services.registry.moveAlias(cliActor(), {
-      model: o.model,
-      alias: o.alias,
-      version: o.version,
-      expectedVersion: o.expect,
-      allowSignatureChange: o.allowSignatureChange ?? false,
-    });
-    const text = move.changed
-      ? `${o.model}@${o.alias} → version ${o.version}${move.previousVersion ? ` (was version ${move.previousVersion})` : ' (new alias)'}\n`
-      : `${o.model}@${o.alias} already points at version ${o.version}\n`;
-    print(Boolean(o.json), { model: o.model, alias: o.alias, version: move.alias.version.version, previousVersion: move.previousVersion, changed: move.changed, protected: move.alias.protected }, text);
+    const move = await app.services.registry.moveAlias(cliActor(), input);
+    printMove(o, { version: move.alias.version.version, protected: move.alias.protected, previousVersion: move.previousVersion, changed: move.changed });
   });
+}
+
+/** Prints an alias move as JSON (--json) or text, the same through a server or in-process. */
+function printMove(o: PromoteFlags, move: AliasMoved) {
+  const text = move.changed
+    ? `${o.model}@${o.alias} → version ${o.version}${move.previousVersion ? ` (was version ${move.previousVersion})` : ' (new alias)'}\n`
+    : `${o.model}@${o.alias} already points at version ${o.version}\n`;
+  print(Boolean(o.json), { model: o.model, alias: o.alias, version: move.version, previousVersion: move.previousVersion, changed: move.changed, protected: move.protected }, text);
 }

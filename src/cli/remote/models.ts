@@ -44,3 +44,20 @@ export async function remoteRegister(api: RemoteApi, o: RegisterFlags): Promise<
   );
   return registerModelVersion;
 }
+
+/** An alias move as `promote` prints it. */
+export interface AliasMoved {
+  version: number;
+  protected: boolean;
+  previousVersion: number | null;
+  changed: boolean;
+}
+
+/** `tagfusion promote` through a running server: the moveAlias mutation (--expect and --allow-signature-change as in-process). */
+export async function remotePromote(api: RemoteApi, input: { model: string; alias: string; version: number; expectedVersion?: number; allowSignatureChange: boolean }): Promise<AliasMoved> {
+  const { moveAlias: m } = await api.request<{ moveAlias: { alias: { version: number; protected: boolean }; previousVersion: number | null; changed: boolean } }>(
+    `mutation($i: MoveAliasInput!) { moveAlias(input: $i) { alias { version protected } previousVersion changed } }`,
+    { i: input },
+  );
+  return { version: m.alias.version, protected: m.alias.protected, previousVersion: m.previousVersion, changed: m.changed };
+}
