@@ -122,10 +122,23 @@ export class RemoteApi {
     };
   }
 
+  /**
+   * GETs a route the server serves (a submission, an export) with the token; a refusal comes back
+   * as the AppError the route answered (`{ error: { code, message } }`), else as its HTTP status.
+   */
+  async get(path: string): Promise<Response> {
+    const res = await fetch(new URL(path, this.url), { headers: this.authorization ? { authorization: this.authorization } : {} }).catch(() => {
+      throw new AppError('SERVER_UNREACHABLE', `The tagfusion server at ${this.url} does not answer; is it still running?`);
+    });
+    if (res.ok) return res;
+    const body = (await res.json().catch(() => ({}))) as { error?: { code?: string; message?: string } };
+    if (body.error?.code && body.error.message) throw new AppError(body.error.code, body.error.message);
+    throw new AppError('SERVER_ERROR', `The tagfusion server answered HTTP ${res.status} for ${path.split('?')[0]}.`);
+  }
+
   /** Saves a file the server serves at `path` (e.g. a submission's URL) to `file`. */
   async download(path: string, file: string): Promise<void> {
-    const res = await fetch(new URL(path, this.url), { headers: this.authorization ? { authorization: this.authorization } : {} });
-    if (!res.ok) throw new AppError('SERVER_ERROR', `The tagfusion server answered HTTP ${res.status} for ${path}.`);
+    const res = await this.get(path);
     await writeFile(file, Buffer.from(await res.arrayBuffer()));
   }
 
