@@ -61,6 +61,8 @@ export const errors = {
       `The embedded database in ${dir} is in use by process ${pid || 'unknown'}. Stop it, use another TAGFUSION_DATA_DIR, or use a PostgreSQL server (DATABASE_URL).`,
       { dir, pid },
     ),
+  gcBesideServer: (url: string) =>
+    new AppError('SERVER_RUNNING', `gc removes files that the running server at ${url} may read: stop the server, then run gc again.`, { url }),
   projectNotFound: (which: string) => new AppError('PROJECT_NOT_FOUND', `Project ${which} does not exist.`, { project: which }),
   projectExists: (name: string) =>
     new AppError('PROJECT_EXISTS', `A project named ${name} exists already (perhaps deleted: restore it, or pick another name).`, { project: name }),

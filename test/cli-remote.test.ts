@@ -64,6 +64,38 @@ describe('the CLI beside a running server', () => {
     expect(registeredAgain).toEqual({ ...registered, created: false });
   });
 
+  it('sweeps, compares, promotes, lists tokens and exports through the server, with the in-process output; gc refuses', async () => {
+    server = await startServerProcess(db.env, await freePort(), 120_000);
+    const sweep = JSON.parse((await cli(['sweep', '-d', 'beside', '--head', 'text', '--epochs', '1', '-p', 'learningRate=0.05,0.01', '--json'])).stdout);
+    expect(sweep).toMatchObject({ kind: 'sweep', status: 'SUCCEEDED', children: [{ status: 'SUCCEEDED' }, { status: 'SUCCEEDED' }] });
+    const trials: string[] = sweep.children.map((c: { runId: string }) => c.runId);
+    for (const id of trials) expect(sweep.table).toContain(`| ${id.slice(0, 8)} |`); // the table names each trial by its id start
+
+    const promote = ['promote', '--model', 'beside-model', '--version', '1', '--alias', 'champion', '--expect', '0', '--json'];
+    expect(JSON.parse((await cli(promote)).stdout)).toEqual({ model: 'beside-model', alias: 'champion', version: 1, previousVersion: null, changed: true, protected: false });
+    const missing = await cli(['promote', '--model', 'beside-model', '--version', '2', '--alias', 'champion']).catch((e) => e);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toBe('tagfusion: Model beside-model has no version 2.\n');
+    expect(JSON.parse((await cli(['token', 'create', '--name', 'reader', '--role', 'viewer', '--json'])).stdout)).toMatchObject({ name: 'reader', role: 'viewer', secret: expect.stringMatching(/^tf_/) });
+
+    const exported = await cli(['export', 'runs', '--format', 'jsonl', '--out', join(db.config.dataDir, 'runs.jsonl')]);
+    const runLines = readFileSync(join(db.config.dataDir, 'runs.jsonl'), 'utf8').trimEnd().split('\n');
+    expect(runLines).toHaveLength(4); // the trained run, the sweep and its two trials
+    expect(exported.stderr).toContain(`exported 4 runs to`);
+    const gc = await cli(['gc', '--dry-run']).catch((e) => e);
+    expect(gc.code).toBe(2);
+    expect(gc.stderr).toBe(`tagfusion: gc removes files that the running server at ${server.url.replace(/\/graphql$/, '')} may read: stop the server, then run gc again.\n`);
+
+    const listings = [promote.slice(0, -3), ['compare', '--runs', ...trials], ['compare', '--runs', ...trials, '--json'], ['token', 'list'], ['token', 'list', '--json'], ['export', 'runs'], ['export', 'metrics', '--format', 'jsonl', '--run', trials[0]]];
+    const remote = [];
+    for (const args of listings) remote.push((await cli(args)).stdout);
+    expect(remote[0]).toBe('beside-model@champion already points at version 1\n');
+    expect(remote[1]).toContain('| run |');
+    expect(remote[6].trimEnd().split('\n').length).toBeGreaterThan(1);
+    await server.kill('SIGTERM');
+    for (const [i, args] of listings.entries()) expect((await cli(args)).stdout, args.join(' ')).toBe(remote[i]);
+  });
+
   it('sends TAGFUSION_TOKEN when the server needs tokens, over HTTP and graphql-ws', async () => {
     const secured = await createTestDatabase('pglite', { TAGFUSION_AUTH: 'required', TAGFUSION_DATA_ROOTS: dirname(csvPath) });
     const as = (env: Record<string, string>) => (args: string[]) => run(process.execPath, [join(projectRoot, 'bin', 'tagfusion.js'), ...args], { env: { ...process.env, ...secured.env, ...env } });

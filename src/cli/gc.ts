@@ -1,7 +1,9 @@
 import { InvalidArgumentError } from 'commander';
 import type { GcReport } from '../gc/service.js';
+import { errors } from '../errors.js';
 import { cliActor } from '../registry/actor.js';
 import { withDirectApp } from './direct-app.js';
+import { remoteApi } from './remote/target.js';
 
 /** `--older-than`: days as a number, 0 or more (commander prints the refusal without a stack). */
 export function daysArgument(value: string): number {
@@ -45,9 +47,13 @@ export function gcTable(r: GcReport): string {
 /**
  * `tagfusion gc`: removes soft-deleted runs, projects and model versions for good, with their
  * files. It acts on the database and data folder directly, as the local admin (like `token`):
- * whoever can run the CLI on the server owns its data anyway.
+ * whoever can run the CLI on the server owns its data anyway. It refuses to run beside a
+ * server that holds the data folder (or TAGFUSION_URL).
  */
 export async function gcCommand(o: { olderThan: number; dryRun?: boolean; json?: boolean }) {
+  // No remote gc: a server holding the data folder may be serving a file gc would remove.
+  const server = remoteApi();
+  if (server) throw errors.gcBesideServer(server.url.replace(/\/graphql$/, ''));
   await withDirectApp(async (app) => {
     // Imported here: the database client it needs is not loaded for commands sent to a server.
     const { GcService } = await import('../gc/service.js');
