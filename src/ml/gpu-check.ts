@@ -3,6 +3,8 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
 const require = createRequire(import.meta.url);
+// A variable, so that the compiler does not look for the optional package (absent after an offline install).
+const GPU_PACKAGE = '@tensorflow/tfjs-node-gpu';
 
 /**
  * What a GPU run lacks here, in the order a user fixes it: an NVIDIA driver, the native part of
@@ -15,14 +17,14 @@ export async function missingForGpu(devRoot = '/dev'): Promise<string[]> {
   if (!existsSync(join(devRoot, 'nvidiactl'))) return [`no NVIDIA driver (${join(devRoot, 'nvidiactl')} is missing)`];
   let pkgDir: string;
   try {
-    pkgDir = dirname(require.resolve('@tensorflow/tfjs-node-gpu/package.json'));
+    pkgDir = dirname(require.resolve(`${GPU_PACKAGE}/package.json`));
   } catch {
     return ['@tensorflow/tfjs-node-gpu is not installed (npm install --no-save @tensorflow/tfjs-node-gpu)'];
   }
   if (!hasBinding(join(pkgDir, 'lib'))) return ["@tensorflow/tfjs-node-gpu's native part is not installed: its install downloads libtensorflow (GPU), which failed or was skipped"];
   try {
     const tf = await import('@tensorflow/tfjs');
-    await import('@tensorflow/tfjs-node-gpu');
+    await import(GPU_PACKAGE);
     if (!(await tf.setBackend('tensorflow')) || tf.getBackend() !== 'tensorflow') return ["@tensorflow/tfjs-node-gpu loaded, but TensorFlow.js did not take its backend"];
   } catch (err) {
     // The loader's first line names the library it could not open (libcudart.so.11.0, libcudnn.so.8).
