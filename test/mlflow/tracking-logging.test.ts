@@ -11,6 +11,8 @@ describe.each(DB_KINDS)('MLflow metrics, params, tags and inputs on %s', (kind) 
   let viewer: MlflowClient;
   let experimentId: string;
   const newRun = async () => ok(await editor.post('/runs/create', { experiment_id: experimentId })).run.info.run_id as string;
+  // A run created without a name gets one, kept in mlflow.runName, as on MLflow's server.
+  const systemTags = [{ key: 'mlflow.runName', value: expect.stringMatching(/^[a-z]+-[a-z]+-\d+$/) }, { key: 'mlflow.user', value: 'editor' }];
   beforeAll(async () => {
     server = await startTestServer(kind, { workJobs: false, env: { TAGFUSION_AUTH: 'required' } });
     ({ editor, viewer } = await editorAndViewer(server));
@@ -38,7 +40,7 @@ describe.each(DB_KINDS)('MLflow metrics, params, tags and inputs on %s', (kind) 
     expect((await editor.post('/runs/log-batch', { run_id: runId, metrics: Array.from({ length: 1_001 }, (_, i) => metric('loss', 1, i)) })).body.message).toBe(
       'A batch logging request can contain at most 1000 metrics. Got 1001 metrics. Please split up metrics across multiple requests and try again.',
     );
-    expect(ok(await viewer.get('/runs/get', { run_id: runId })).run.data).toEqual({ tags: [{ key: 'mlflow.user', value: 'editor' }] });
+    expect(ok(await viewer.get('/runs/get', { run_id: runId })).run.data).toEqual({ tags: systemTags });
     expect(mlflowError(await editor.post('/runs/log-metric', { run_id: runId, key: 'loss', value: 1 }))).toEqual({ status: 400, error_code: 'INVALID_PARAMETER_VALUE' });
     expect(mlflowError(await editor.post('/runs/log-batch', { run_id: '0'.repeat(32), metrics: [metric('x', 1, 0)] }))).toEqual({ status: 404, error_code: 'RESOURCE_DOES_NOT_EXIST' });
   });
@@ -54,7 +56,7 @@ describe.each(DB_KINDS)('MLflow metrics, params, tags and inputs on %s', (kind) 
     expect(data.metrics).toEqual(expect.arrayContaining([metric('train/loss', 1 / 798, 797), metric('val/acc', 'NaN', 3), metric('grad', '-Infinity', 0)]));
     expect(data.metrics).toHaveLength(3);
     expect(data.params).toHaveLength(100);
-    expect(data.tags).toHaveLength(100);
+    expect(data.tags).toHaveLength(101); // 99 logged, mlflow.runName and mlflow.user
 
     const history = ok(await viewer.get('/metrics/get-history', { run_id: runId, metric_key: 'val/acc' }));
     expect(history).toEqual({ metrics: [metric('val/acc', 0.5, 2), metric('val/acc', 'NaN', 3)] });
@@ -112,7 +114,7 @@ describe.each(DB_KINDS)('MLflow metrics, params, tags and inputs on %s', (kind) 
     ok(await editor.post('/runs/log-inputs', { run_id: runId, datasets: [input] })); // the same dataset again replaces it
     const { run } = ok(await viewer.get('/runs/get', { run_id: runId }));
     expect(run.inputs).toEqual({ dataset_inputs: [{ ...input, dataset: { ...dataset, profile: undefined } }].map((d) => JSON.parse(JSON.stringify(d))) });
-    expect(run.data.tags).toEqual([{ key: 'mlflow.user', value: 'editor' }]);
+    expect(run.data.tags).toEqual(systemTags);
     const stored = await server.app.services.tracking.tags([dashed(runId)]);
     expect(stored).toHaveLength(1);
     expect(stored[0].key).toMatch(/^mlflow\.datasetInput\.[0-9a-f]{16}$/);
