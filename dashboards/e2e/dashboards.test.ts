@@ -5,7 +5,7 @@
  * started from its form and cancelled from its page, a dataset import from the UI, a webhook's
  * life (add, signed ping, delete), an axe accessibility audit of every view, and saves a
  * screenshot of every view under e2e/screenshots/ (and, with TAGFUSION_SCREENSHOTS=1, the
- * README's views under docs/screenshots/).
+ * views under docs/screenshots/, not tracked).
  *
  * Needs the server built (`npm run build` at the repository root), the UI built (`npm run build`
  * here) and Chromium at /usr/bin/chromium (or CHROMIUM_PATH).
